@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+#include "report/conn_report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void nd_cw_init(struct nd_conn_writer *w, enum nd_fmt fmt, FILE *f)
+{
+	memset(w, 0, sizeof(*w));
+	w->fmt = fmt;
+	w->f = f;
+	nd_json_init(&w->j, f);
+}
+
+char *nd_endpoint_str(const struct nd_flow_key *k, int side, char *buf, size_t len)
+{
+	char a[64];
+
+	nd_addr_str(side ? k->b : k->a, k->ip_version, a, sizeof(a));
+	if (k->ip_version == 6)
+		snprintf(buf, len, "[%s]:%u", a, side ? k->pb : k->pa);
+	else
+		snprintf(buf, len, "%s:%u", a, side ? k->pb : k->pa);
+	return buf;
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+void nd_cw_meta(struct nd_conn_writer *w, const char *version, const char *command)
+{
+	w->version = version;
+	w->command = command;
+}
+
+static void meta_line(struct nd_conn_writer *w)
+{
+	struct nd_json *j = &w->j;
+
+	if (w->fmt != ND_FMT_JSON || w->meta_done || !w->version)
+		return;
+	w->meta_done = true;
+	nd_json_obj_open(j, NULL);
+	nd_json_str(j, "type", "meta");
+	nd_json_u64(j, "schema", ND_SCHEMA_VERSION);
+	nd_json_str(j, "tool", "netdx");
+	nd_json_str(j, "version", w->version);
+	nd_json_str(j, "command", w->command);
+	nd_json_obj_close(j);
+	nd_json_endline(j);
+}
+
+/* ---- JSON ---- */
+
+static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d)
+{
+	nd_json_obj_open(j, name);
+	nd_json_u64(j, "pkts", d->pkts);
+	nd_json_u64(j, "bytes", d->bytes);
+	nd_json_u64(j, "payload_bytes", d->payload_bytes);
+	nd_json_u64(j, "syn", d->syn);
+	nd_json_u64(j, "fin", d->fin);
+	nd_json_u64(j, "rst", d->rst);
+	if (d->has_mss)
+		nd_json_u64(j, "mss", d->mss);
+	else
+		nd_json_null(j, "mss");
+	if (d->has_wscale)
+		nd_json_u64(j, "wscale", d->wscale);
+	else
+		nd_json_null(j, "wscale");
+	nd_json_bool(j, "wscale_inferred", false);
+	if (d->syn_seen) {
+		nd_json_bool(j, "sack_perm", d->sack_perm);
+		nd_json_bool(j, "ts_opt", d->ts_on_syn);
+	} else {
+		nd_json_null(j, "sack_perm");
+		nd_json_null(j, "ts_opt");
+	}
+	nd_json_u64(j, "ts_pkts", d->ts_pkts);
+	nd_json_u64(j, "sack_pkts", d->sack_pkts);
+	nd_json_u64(j, "bad_opt_pkts", d->bad_opts);
+	if (d->hs_rtt_ns >= 0)
+		nd_json_double(j, "handshake_rtt_us", (double)d->hs_rtt_ns / 1e3, 3);
+	else
+		nd_json_null(j, "handshake_rtt_us");
+	/* Filled by the TCP inference engine (not computed yet). */
+	nd_json_null(j, "retrans_pkts");
+	nd_json_null(j, "fast_retrans");
+	nd_json_null(j, "rto_retrans");
+	nd_json_null(j, "spurious_retrans");
+	nd_json_null(j, "dupacks");
+	nd_json_null(j, "zero_window");
+	nd_json_null(j, "rtt_us");
+	nd_json_null(j, "limits");
+	nd_json_null(j, "verdict");
+	nd_json_obj_close(j);
+}
+
+static void json_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+{
+	struct nd_json *j = &w->j;
+	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
+	char buf[80];
+
+	nd_json_obj_open(j, NULL);
+	nd_json_str(j, "type", "conn");
+	nd_json_u64(j, "id", c->id);
+	nd_json_str(j, "client", nd_endpoint_str(&c->key, c->client, buf, sizeof(buf)));
+	nd_json_str(j, "server", nd_endpoint_str(&c->key, !c->client, buf, sizeof(buf)));
+	nd_json_str(j, "client_by", nd_client_by_name(c->client_by));
+	nd_json_u64(j, "ip_version", c->key.ip_version);
+	if (c->key.tunnel) {
+		nd_json_obj_open(j, "tunnel");
+		nd_json_str(j, "type", nd_tunnel_name((enum nd_tunnel)c->key.tunnel));
+		nd_json_u64(j, "id", c->key.tunnel_id);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "tunnel");
+	}
+	nd_json_double(j, "first_ts", secs(c->first_ts), 6);
+	nd_json_double(j, "last_ts", secs(c->last_ts), 6);
+	nd_json_double(j, "duration_s", secs(c->last_ts - c->first_ts), 6);
+	nd_json_str(j, "state", nd_conn_state_name(c->state));
+	if (snapshot) {
+		nd_json_bool(j, "snapshot", true);
+	} else {
+		nd_json_str(j, "end", nd_conn_end_name(c->end));
+		nd_json_bool(j, "evicted", c->end == ND_END_EVICTED);
+	}
+	if (cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0)
+		nd_json_double(j, "handshake_rtt_us", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e3, 3);
+	else
+		nd_json_null(j, "handshake_rtt_us");
+	json_dir(j, "c2s", cd);
+	json_dir(j, "s2c", sd);
+	nd_json_obj_close(j);
+	nd_json_endline(j);
+}
+
+/* ---- CSV ---- */
+
+static const char csv_header[] =
+	"id,client,server,client_by,ip_version,tunnel,tunnel_id,first_ts,last_ts,duration_s,"
+	"state,end,snapshot,handshake_rtt_us,"
+	"c2s_pkts,c2s_bytes,c2s_payload_bytes,c2s_syn,c2s_fin,c2s_rst,c2s_mss,c2s_wscale,"
+	"c2s_sack_perm,c2s_ts_opt,c2s_handshake_rtt_us,"
+	"s2c_pkts,s2c_bytes,s2c_payload_bytes,s2c_syn,s2c_fin,s2c_rst,s2c_mss,s2c_wscale,"
+	"s2c_sack_perm,s2c_ts_opt,s2c_handshake_rtt_us\n";
+
+static void csv_opt_u(FILE *f, bool has, unsigned v)
+{
+	if (has)
+		fprintf(f, ",%u", v);
+	else
+		fputs(",", f);
+}
+
+static void csv_rtt(FILE *f, int64_t ns)
+{
+	if (ns >= 0)
+		fprintf(f, ",%.3f", (double)ns / 1e3);
+	else
+		fputs(",", f);
+}
+
+static void csv_dir(FILE *f, const struct nd_dir *d)
+{
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%u,%u,%u", d->pkts, d->bytes,
+		d->payload_bytes, d->syn, d->fin, d->rst);
+	csv_opt_u(f, d->has_mss, d->mss);
+	csv_opt_u(f, d->has_wscale, d->wscale);
+	csv_opt_u(f, d->syn_seen, d->sack_perm);
+	csv_opt_u(f, d->syn_seen, d->ts_on_syn);
+	csv_rtt(f, d->hs_rtt_ns);
+}
+
+static void csv_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+{
+	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
+	char cl[80], sv[80];
+
+	if (!w->header_done) {
+		fputs(csv_header, w->f);
+		w->header_done = true;
+	}
+	fprintf(w->f, "%" PRIu64 ",%s,%s,%s,%u,%s,%u,%.6f,%.6f,%.6f,%s,%s,%d", c->id,
+		nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
+		nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)),
+		nd_client_by_name(c->client_by), c->key.ip_version,
+		nd_tunnel_name((enum nd_tunnel)c->key.tunnel), c->key.tunnel_id, secs(c->first_ts),
+		secs(c->last_ts), secs(c->last_ts - c->first_ts), nd_conn_state_name(c->state),
+		snapshot ? "" : nd_conn_end_name(c->end), snapshot);
+	csv_rtt(w->f, cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0 ? cd->hs_rtt_ns + sd->hs_rtt_ns : -1);
+	csv_dir(w->f, cd);
+	csv_dir(w->f, sd);
+	fputc('\n', w->f);
+}
+
+/* ---- text ---- */
+
+static char *human(uint64_t v, char *buf, size_t len)
+{
+	if (v < 10000)
+		snprintf(buf, len, "%" PRIu64, v);
+	else if (v < 10000000)
+		snprintf(buf, len, "%.1fk", (double)v / 1e3);
+	else if (v < 10000000000ull)
+		snprintf(buf, len, "%.1fM", (double)v / 1e6);
+	else
+		snprintf(buf, len, "%.1fG", (double)v / 1e9);
+	return buf;
+}
+
+static char *pair_opt(bool ha, unsigned a, bool hb, unsigned b, char *buf, size_t len)
+{
+	char x[16], y[16];
+
+	snprintf(x, sizeof(x), ha ? "%u" : "-", a);
+	snprintf(y, sizeof(y), hb ? "%u" : "-", b);
+	snprintf(buf, len, "%s/%s", x, y);
+	return buf;
+}
+
+static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+{
+	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
+	char cl[80], sv[80], pk[64], pl[64], a[24], b[24], mss[40], ws[40], rtt[32], note[64];
+
+	if (!w->header_done) {
+		fprintf(w->f, "%-28s %-28s %-11s %9s %15s %15s %11s %5s %9s  %s\n", "CLIENT", "SERVER",
+			"STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c", "MSS c/s", "WS", "HS-RTT",
+			"NOTE");
+		w->header_done = true;
+	}
+	snprintf(pk, sizeof(pk), "%s/%s", human(cd->pkts, a, sizeof(a)), human(sd->pkts, b, sizeof(b)));
+	snprintf(pl, sizeof(pl), "%s/%s", human(cd->payload_bytes, a, sizeof(a)),
+		 human(sd->payload_bytes, b, sizeof(b)));
+	pair_opt(cd->has_mss, cd->mss, sd->has_mss, sd->mss, mss, sizeof(mss));
+	pair_opt(cd->has_wscale, cd->wscale, sd->has_wscale, sd->wscale, ws, sizeof(ws));
+	if (cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0)
+		snprintf(rtt, sizeof(rtt), "%.3fms", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e6);
+	else
+		snprintf(rtt, sizeof(rtt), "-");
+	note[0] = '\0';
+	if (c->key.tunnel)
+		snprintf(note, sizeof(note), "%s %u ", nd_tunnel_name((enum nd_tunnel)c->key.tunnel),
+			 c->key.tunnel_id);
+	if (snapshot)
+		strncat(note, "active ", sizeof(note) - strlen(note) - 1);
+	else if (c->end == ND_END_EVICTED)
+		strncat(note, "evicted ", sizeof(note) - strlen(note) - 1);
+	if (c->client_by >= ND_CLIENT_PORT)
+		strncat(note, "no-handshake", sizeof(note) - strlen(note) - 1);
+	fprintf(w->f, "%-28s %-28s %-11s %9.3f %15s %15s %11s %5s %9s  %s\n",
+		nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
+		nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)), nd_conn_state_name(c->state),
+		secs(c->last_ts - c->first_ts), pk, pl, mss, ws, rtt, note);
+}
+
+void nd_cw_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+{
+	w->rows++;
+	meta_line(w);
+	switch (w->fmt) {
+	case ND_FMT_JSON: json_conn(w, c, snapshot); break;
+	case ND_FMT_CSV: csv_conn(w, c, snapshot); break;
+	case ND_FMT_TEXT: text_conn(w, c, snapshot); break;
+	}
+}
+
+/* ---- summary ---- */
+
+static uint64_t skipped_total(const struct nd_tcp_summary *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 1; i < ND_SKIP__COUNT; i++)
+		n += s->skipped[i];
+	return n;
+}
+
+static void json_counts(struct nd_json *j, const struct nd_tcp_summary *s)
+{
+	nd_json_u64(j, "packets", s->frames);
+	nd_json_u64(j, "decoded", s->tcp + s->udp);
+	nd_json_u64(j, "tcp", s->tcp);
+	nd_json_u64(j, "udp", s->udp);
+	nd_json_u64(j, "skipped_total", skipped_total(s));
+	nd_json_obj_open(j, "skipped");
+	for (int i = 1; i < ND_SKIP__COUNT; i++)
+		if (s->skipped[i])
+			nd_json_u64(j, nd_skip_name((enum nd_skip)i), s->skipped[i]);
+	nd_json_obj_close(j);
+	nd_json_u64(j, "snaplen_cut", s->snap_cut);
+	nd_json_u64(j, "connections", s->trk.conns);
+	nd_json_u64(j, "active", s->trk.active);
+	nd_json_u64(j, "evicted", s->trk.evicted_open + s->trk.evicted_closed);
+	if (s->cap.valid) {
+		nd_json_obj_open(j, "capture");
+		nd_json_u64(j, "recv", s->cap.recv);
+		nd_json_u64(j, "drop", s->cap.drop);
+		nd_json_u64(j, "ifdrop", s->cap.ifdrop);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "capture");
+	}
+}
+
+static void json_summary(struct nd_conn_writer *w, const struct nd_tcp_summary *s, bool final)
+{
+	struct nd_json *j = &w->j;
+	const struct nd_tracker_stats *t = &s->trk;
+
+	nd_json_obj_open(j, NULL);
+	nd_json_str(j, "type", final ? "summary" : "interval");
+	json_counts(j, s);
+	if (final) {
+		nd_json_obj_open(j, "ended");
+		nd_json_u64(j, "finished", t->finished);
+		nd_json_u64(j, "idle_timeout", t->timed_out);
+		nd_json_u64(j, "evicted_open", t->evicted_open);
+		nd_json_u64(j, "evicted_closed", t->evicted_closed);
+		nd_json_u64(j, "port_reused", t->reused);
+		nd_json_u64(j, "open_at_end", t->input_end);
+		nd_json_obj_close(j);
+		nd_json_obj_open(j, "table");
+		nd_json_u64(j, "cap", t->cap);
+		nd_json_u64(j, "peak", t->peak);
+		nd_json_u64(j, "untracked_nomem", t->nomem);
+		nd_json_obj_close(j);
+		nd_json_u64(j, "time_backwards", t->backwards);
+		if (s->first_ts) {
+			nd_json_double(j, "first_ts", secs(s->first_ts), 6);
+			nd_json_double(j, "last_ts", secs(s->last_ts), 6);
+		} else {
+			nd_json_null(j, "first_ts");
+			nd_json_null(j, "last_ts");
+		}
+		nd_json_arr_open(j, "inputs");
+		for (size_t i = 0; i < s->ninputs; i++) {
+			nd_json_obj_open(j, NULL);
+			nd_json_str(j, "name", s->inputs[i].name);
+			nd_json_str(j, "link", s->inputs[i].link);
+			nd_json_u64(j, "packets", s->inputs[i].frames);
+			nd_json_str(j, "error", s->inputs[i].error);
+			nd_json_obj_close(j);
+		}
+		nd_json_arr_close(j);
+		nd_json_bool(j, "interrupted", s->interrupted);
+	}
+	nd_json_obj_close(j);
+	nd_json_endline(j);
+}
+
+static void text_summary(FILE *f, const struct nd_tcp_summary *s, bool final)
+{
+	const struct nd_tracker_stats *t = &s->trk;
+	uint64_t sk = skipped_total(s);
+
+	fprintf(f, "%s: %" PRIu64 " packets read, %" PRIu64 " TCP and %" PRIu64
+		" UDP decoded, %" PRIu64 " skipped", final ? "summary" : "interval", s->frames,
+		s->tcp, s->udp, sk);
+	if (sk) {
+		const char *sep = " (";
+		for (int i = 1; i < ND_SKIP__COUNT; i++)
+			if (s->skipped[i]) {
+				fprintf(f, "%s%s %" PRIu64, sep, nd_skip_name((enum nd_skip)i), s->skipped[i]);
+				sep = ", ";
+			}
+		fputc(')', f);
+	}
+	fputc('\n', f);
+	if (s->snap_cut)
+		fprintf(f, "  %" PRIu64 " packets were cut by the snapshot length (payload sizes "
+			"taken from IP headers)\n", s->snap_cut);
+	if (final) {
+		fprintf(f, "connections: %" PRIu64 " (finished %" PRIu64 ", idle timeout %" PRIu64
+			", open at end %" PRIu64 ", port reused %" PRIu64 ")\n", t->conns, t->finished,
+			t->timed_out, t->input_end, t->reused);
+		fprintf(f, "table: cap %zu, peak %zu; evicted %" PRIu64 " (%" PRIu64 " open, %" PRIu64
+			" closed)%s\n", t->cap, t->peak, t->evicted_open + t->evicted_closed,
+			t->evicted_open, t->evicted_closed,
+			t->evicted_open ? " - raise --max-flows to keep them whole" : "");
+		if (t->nomem)
+			fprintf(f, "  %" PRIu64 " TCP packets not tracked: out of memory\n", t->nomem);
+		if (t->backwards)
+			fprintf(f, "  %" PRIu64 " packets had timestamps earlier than the one before\n",
+				t->backwards);
+	} else {
+		fprintf(f, "connections: %" PRIu64 " seen, %zu active\n", t->conns, t->active);
+	}
+	if (s->cap.valid)
+		fprintf(f, "capture: kernel received %" PRIu64 ", dropped %" PRIu64
+			" (buffer full; raise --buffer-size), interface dropped %" PRIu64 "\n",
+			s->cap.recv, s->cap.drop, s->cap.ifdrop);
+	for (size_t i = 0; final && i < s->ninputs; i++)
+		if (s->inputs[i].error)
+			fprintf(f, "input %s: %s\n", s->inputs[i].name, s->inputs[i].error);
+	if (final && s->interrupted)
+		fprintf(f, "interrupted: the report covers what was read before the signal\n");
+}
+
+void nd_cw_interval(struct nd_conn_writer *w, uint64_t seq, const struct nd_tcp_summary *s)
+{
+	meta_line(w);
+	switch (w->fmt) {
+	case ND_FMT_JSON: json_summary(w, s, false); break;
+	case ND_FMT_CSV: break;
+	case ND_FMT_TEXT:
+		fprintf(w->f, "--- interval %" PRIu64 " ---\n", seq);
+		text_summary(w->f, s, false);
+		w->header_done = false;
+		break;
+	}
+}
+
+void nd_cw_summary(struct nd_conn_writer *w, const struct nd_tcp_summary *s)
+{
+	meta_line(w);
+	switch (w->fmt) {
+	case ND_FMT_JSON: json_summary(w, s, true); break;
+	case ND_FMT_CSV: text_summary(stderr, s, true); break;
+	case ND_FMT_TEXT:
+		if (w->rows)
+			fputc('\n', w->f);
+		text_summary(w->f, s, true);
+		break;
+	}
+}
