@@ -19,6 +19,8 @@ struct nd_source {
 	int fd;                 /* selectable fd of a live source */
 	uint64_t frames;
 	long last_good_off;     /* file offset after the last complete record, -1 unknown */
+	bool classic;           /* classic pcap: records are 16 bytes + caplen, so the
+				 * offset is counted, not asked of the kernel per packet */
 	nd_frame_fn fn;
 	void *ctx;
 };
@@ -56,6 +58,20 @@ static int check_link(struct nd_source *s, char *err)
 static int open_offline(struct nd_source *s, FILE *fp, char *err)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
+	unsigned char magic[4];
+	bool classic = false;
+
+	/* Peek at the magic number where the file can be rewound. */
+	if (fp != stdin && fread(magic, 1, 4, fp) == 4) {
+		static const unsigned char m[4][4] = {
+			{ 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 },
+			{ 0x4d, 0x3c, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0x3c, 0x4d },
+		};
+		for (int i = 0; i < 4; i++)
+			classic |= memcmp(magic, m[i], 4) == 0;
+	}
+	if (fp != stdin && fseek(fp, 0, SEEK_SET) != 0)
+		classic = false;
 
 	s->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, eb);
 	if (!s->p) {
@@ -72,6 +88,7 @@ static int open_offline(struct nd_source *s, FILE *fp, char *err)
 	s->fp = fp;
 	s->nano = true;
 	s->last_good_off = ftell(fp);
+	s->classic = classic;
 	return check_link(s, err);
 }
 
@@ -228,7 +245,9 @@ static void on_pcap(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
 	f.link = s->link;
 	s->frames++;
 	s->fn(s->ctx, &f);
-	if (s->fp && s->fp != stdin)
+	if (s->classic)
+		s->last_good_off += 16 + (long)h->caplen;
+	else if (s->fp && s->fp != stdin)
 		s->last_good_off = ftell(s->fp);
 }
 
