@@ -74,7 +74,7 @@ for pair in "$nsc:$vc:10.78.0.1" "$nss:$vs:10.78.0.2"; do
 	ip -n "$ns" link set "$dev" up
 done
 
-echo "1..12"
+echo "1..14"
 
 # --- traffic generators ------------------------------------------------------
 cat >"$tmp/server.py" <<'EOF'
@@ -200,7 +200,7 @@ tdpid=$!; pids+=("$tdpid")
 wait_for "$tmp/tcpdump.err" listening 100 || diag "$tmp/tcpdump.err"
 ip netns exec "$nsc" "$netdx" tcp -i "$vc" --duration 7 --json >"$tmp/live.json" 2>"$tmp/live.err" &
 ndpid=$!; pids+=("$ndpid")
-sleep 1.5   # let netdx open the interface and start reading
+wait_for "$tmp/live.err" "capturing on" 100 || diag "$tmp/live.err"   # netdx says so once the capture is active
 timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 12 2>"$tmp/client.err" || diag "$tmp/client.err"
 wait_pid "$ndpid" 20; ndrc=$rc
 sleep 0.5
@@ -232,7 +232,7 @@ pyq 'print("# total packets: tcpdump %d, netdx %d, connections %d" % (sum(w.valu
 # --- 8-10: SIGINT ends a live capture cleanly -------------------------------
 ip netns exec "$nsc" "$netdx" tcp -i "$vc" --json >"$tmp/int.json" 2>"$tmp/int.err" &
 ipid=$!; pids+=("$ipid")
-sleep 1.5
+wait_for "$tmp/int.err" "capturing on" 100 || diag "$tmp/int.err"
 timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 3 2>"$tmp/client.err" || diag "$tmp/client.err"
 sleep 0.5
 kill -INT "$ipid" 2>/dev/null
@@ -243,7 +243,20 @@ python3 "$tmp/ndxcount.py" "$tmp/int.json" >"$tmp/got.json" 2>"$tmp/nc.err" || d
 check "after SIGINT, a summary line and the 3 connections are printed" \
 	pyq 'sys.exit(not (g["summary_last"] and len(g["counts"]) >= 3))'
 
-# --- 11-12: a nonexistent interface ------------------------------------------
+# --- 11-12: periodic reports and a filter, live -------------------------------
+ip netns exec "$nsc" "$netdx" tcp -i "$vc" --interval 0.5 --duration 3 -f 'tcp port 7001' --json \
+	>"$tmp/ivl.json" 2>"$tmp/ivl.err" &
+vpid=$!; pids+=("$vpid")
+wait_for "$tmp/ivl.err" "capturing on" 100 || diag "$tmp/ivl.err"
+timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 4 2>"$tmp/client.err" || diag "$tmp/client.err"
+wait_pid "$vpid" 20
+nivl=$(grep -c '"type":"interval"' "$tmp/ivl.json")
+check "--interval 0.5 over 3 s gives at least 4 interval reports (got $nivl)" test "$nivl" -ge 4
+python3 "$tmp/ndxcount.py" "$tmp/ivl.json" >"$tmp/got.json" 2>"$tmp/nc.err" || diag "$tmp/nc.err"
+check "live filter 'tcp port 7001' keeps only port-7001 connections, and finds them" \
+	pyq 'k=list(g["counts"]); sys.exit(not (k and all(":7001" in x for x in k)))'
+
+# --- 13-14: a nonexistent interface ------------------------------------------
 bogus="ndxno$$"
 timeout 20 ip netns exec "$nsc" "$netdx" tcp -i "$bogus" --duration 1 --json >"$tmp/bogus.out" 2>"$tmp/bogus.err"
 brc=$?
