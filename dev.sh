@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PKGS=(build-essential clang meson ninja-build pkg-config python3
+PKGS=(build-essential meson ninja-build pkg-config python3
       libpcap-dev libxxhash-dev
       tcpdump iperf3 iproute2 iptables ethtool time tcptrace)
 
@@ -78,6 +78,7 @@ test)
 	((FAIL == 0)) && { [[ ${CI:-} != true ]] || ((SKIP == 0)); }
 	;;
 fuzz)
+	PKGS+=(clang libclang-rt-dev)
 	deps
 	secs=${2:-60}
 	if [[ ! -f build-fuzz/build.ninja ]]; then

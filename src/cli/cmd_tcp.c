@@ -125,6 +125,8 @@ static void on_frame(void *ctx, const struct nd_frame *f)
 	} else {
 		if (p.frame_truncated)
 			s->snap_cut++;
+		if (p.anomaly)
+			s->malformed[p.anomaly]++;
 		if (p.l4 == 6) {
 			s->tcp++;
 			nd_tracker_packet(r->trk, &p, f->ts_ns, f->wirelen);
@@ -328,6 +330,7 @@ int cmd_tcp_main(int argc, char **argv)
 		if (rc < 0) {
 			fprintf(stderr, "netdx tcp: %s\n", err);
 			ret = exit_for(rc);
+			nd_source_close(r.src);
 			goto out;
 		}
 		inputs[0].link = nd_link_name(nd_source_link(r.src));

@@ -137,6 +137,13 @@ struct nd_pkt {
 	uint32_t payload_len;
 	uint32_t l4_off;           /* offset of the TCP/UDP header in the frame */
 	bool frame_truncated;      /* caplen < the length the headers claim (snaplen); not an error */
+	/* A malformation that did not stop the packet from being attributed
+	 * to its connection (enum nd_skip, ND_SKIP_NONE if none). Today only
+	 * ND_SKIP_BAD_TCP_HLEN: a TCP data offset beyond the IP payload. The
+	 * ports, flags, sequence numbers and window are read; options and
+	 * payload are not (payload_len 0). tshark counts such segments in
+	 * their stream; a Linux receiver would drop them. */
+	uint8_t anomaly;
 
 	/* TCP only */
 	uint8_t flags;             /* ND_TH_* */
@@ -152,7 +159,12 @@ struct nd_pkt {
  * @caplen:  number of captured bytes in @data
  * @wirelen: original length of the frame on the wire (>= caplen normally;
  *           a smaller value is treated as caplen)
- * @out:     filled on success; contents unspecified on a skip
+ * @out:     filled on success; contents unspecified on a skip, except that
+ *           vlan_*, encap_depth, tunnel*, frame_truncated and opt are
+ *           always defined (zeroed on entry); ip_version and l4 are 0
+ *           until an IP header has been read, after which ip_version, src,
+ *           dst and l4 (its protocol / next header) are set, so FRAGMENT
+ *           and OTHER_L4 skips can still be attributed to hosts.
  *
  * Returns ND_SKIP_NONE when @out holds a TCP or UDP packet (see out->l4),
  * otherwise the reason the frame was not analysed. Never reads data[caplen]
@@ -165,6 +177,9 @@ enum nd_skip nd_decode(enum nd_link link, const uint8_t *data, uint32_t caplen,
  * nd_tcp_options - parse a TCP option area of @len bytes into @o (zeroed
  * first). Unknown kinds are skipped by their length; NOP and EOL are
  * honoured; a length byte < 2 or past the end sets o->malformed and stops.
+ * A known kind with the wrong length (MSS not 4, SACK not 2 + 8n with
+ * n >= 1, ...) is skipped by its length and counted in o->unknown. Every
+ * step advances at least one byte, so hostile input cannot loop.
  */
 void nd_tcp_options(const uint8_t *p, size_t len, struct nd_tcp_opts *o);
 

@@ -36,7 +36,8 @@ struct nd_flow_table {
 
 static struct nd_flow *node_of(const void *value)
 {
-	return (struct nd_flow *)((const unsigned char *)value - offsetof(struct nd_flow, value));
+	return (struct nd_flow *)(void *)((unsigned char *)(uintptr_t)value -
+					  offsetof(struct nd_flow, value));
 }
 
 int nd_flow_key_from_pkt(const struct nd_pkt *p, struct nd_flow_key *k)

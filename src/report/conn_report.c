@@ -82,6 +82,7 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d
 	nd_json_u64(j, "ts_pkts", d->ts_pkts);
 	nd_json_u64(j, "sack_pkts", d->sack_pkts);
 	nd_json_u64(j, "bad_opt_pkts", d->bad_opts);
+	nd_json_u64(j, "malformed_pkts", d->malformed);
 	if (d->hs_rtt_ns >= 0)
 		nd_json_double(j, "handshake_rtt_us", (double)d->hs_rtt_ns / 1e3, 3);
 	else
@@ -294,6 +295,11 @@ static void json_counts(struct nd_json *j, const struct nd_tcp_summary *s)
 		if (s->skipped[i])
 			nd_json_u64(j, nd_skip_name((enum nd_skip)i), s->skipped[i]);
 	nd_json_obj_close(j);
+	nd_json_obj_open(j, "malformed");
+	for (int i = 1; i < ND_SKIP__COUNT; i++)
+		if (s->malformed[i])
+			nd_json_u64(j, nd_skip_name((enum nd_skip)i), s->malformed[i]);
+	nd_json_obj_close(j);
 	nd_json_u64(j, "snaplen_cut", s->snap_cut);
 	nd_json_u64(j, "connections", s->trk.conns);
 	nd_json_u64(j, "active", s->trk.active);
@@ -373,6 +379,10 @@ static void text_summary(FILE *f, const struct nd_tcp_summary *s, bool final)
 		fputc(')', f);
 	}
 	fputc('\n', f);
+	for (int i = 1; i < ND_SKIP__COUNT; i++)
+		if (s->malformed[i])
+			fprintf(f, "  %" PRIu64 " TCP packets counted in their connection but malformed (%s): "
+				"a receiver would drop them\n", s->malformed[i], nd_skip_name((enum nd_skip)i));
 	if (s->snap_cut)
 		fprintf(f, "  %" PRIu64 " packets were cut by the snapshot length (payload sizes "
 			"taken from IP headers)\n", s->snap_cut);

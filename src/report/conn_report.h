@@ -33,6 +33,7 @@ struct nd_tcp_summary {
 	uint64_t tcp, udp;                  /* decoded */
 	uint64_t skipped[ND_SKIP__COUNT];   /* by reason (index ND_SKIP_NONE unused) */
 	uint64_t snap_cut;                  /* decoded frames cut by the snapshot length */
+	uint64_t malformed[ND_SKIP__COUNT]; /* decoded, but with an anomaly (nd_pkt.anomaly) */
 	uint64_t first_ts, last_ts;         /* capture time span, ns (0 if no frame) */
 	struct nd_tracker_stats trk;
 	struct nd_capture_stats cap;        /* live only (cap.valid) */

@@ -186,6 +186,17 @@ static void update(struct nd_tracker *t, struct nd_conn *c, int side, const stru
 
 	d->pkts++;
 	d->bytes += wirelen;
+	if (ts < c->first_ts)
+		c->first_ts = ts;
+	if (ts > c->last_ts)
+		c->last_ts = ts;
+	if (p->anomaly) {
+		/* A segment the receiver would drop: seen, but it changes nothing. */
+		d->malformed++;
+		if (nd_ft_list_of(c) == ND_FLOW_OPEN)
+			nd_ft_touch(t->ft, c);
+		return;
+	}
 	d->payload_bytes += p->payload_len;
 	if (p->opt.has_ts)
 		d->ts_pkts++;
@@ -193,10 +204,6 @@ static void update(struct nd_tracker *t, struct nd_conn *c, int side, const stru
 		d->sack_pkts++;
 	if (p->opt.malformed)
 		d->bad_opts++;
-	if (ts < c->first_ts)
-		c->first_ts = ts;
-	if (ts > c->last_ts)
-		c->last_ts = ts;
 
 	if (f & ND_TH_SYN) {
 		d->syn++;
@@ -263,7 +270,7 @@ void nd_tracker_packet(struct nd_tracker *t, const struct nd_pkt *p, uint64_t ts
 
 	side = nd_flow_key_from_pkt(p, &k);
 	c = nd_ft_find(t->ft, &k);
-	if (c && is_pure_syn(p) && syn_starts_new(c, side, p)) {
+	if (c && !p->anomaly && is_pure_syn(p) && syn_starts_new(c, side, p)) {
 		conn_end(t, c, ND_END_REUSED);
 		c = NULL;
 	}

@@ -63,6 +63,8 @@ struct nd_dir {
 	uint32_t ts_pkts;       /* segments carrying the timestamp option */
 	uint32_t sack_pkts;     /* segments carrying SACK blocks */
 	uint32_t bad_opts;      /* segments with a malformed option area */
+	uint32_t malformed;     /* segments with a decoder anomaly (nd_pkt.anomaly): counted
+				 * in pkts and bytes, otherwise ignored, as a receiver would */
 	uint16_t mss;           /* from this side's SYN or SYN/ACK */
 	uint8_t wscale;
 	bool has_mss, has_wscale, sack_perm, ts_on_syn;

@@ -348,6 +348,35 @@ static void test_accounting_invariant(void)
 	nd_tracker_free(t);
 }
 
+/* A segment with a decoder anomaly (TCP header longer than the IP
+ * payload) is counted where it belongs but changes no state: a malformed
+ * SYN after RST does not start a new connection, a malformed FIN does
+ * not close one. */
+static void test_anomaly_counted_not_interpreted(void)
+{
+	struct seen s;
+	struct nd_tracker *t = mk(&s, 100, 0, 10000 * MS);
+	struct nd_pkt p;
+
+	c2s(t, 0, ND_TH_SYN, 100, 0, 0);
+	s2c(t, 1 * MS, ND_TH_SYN | ND_TH_ACK, 5000, 101, 0);
+	p = seg(CLI, 40000, SRV, 80, ND_TH_FIN | ND_TH_ACK, 101, 5001, 0);
+	p.anomaly = ND_SKIP_BAD_TCP_HLEN;
+	nd_tracker_packet(t, &p, 2 * MS, 60);
+	p = seg(CLI, 40000, SRV, 80, ND_TH_SYN, 777, 0, 0);
+	p.anomaly = ND_SKIP_BAD_TCP_HLEN;
+	nd_tracker_packet(t, &p, 3 * MS, 60);
+	nd_tracker_flush(t);
+	ND_CHECK_EQ(s.n, 1);
+	ND_CHECK_EQ(s.c[0].dir[0].pkts, 3);
+	ND_CHECK_EQ(s.c[0].dir[0].malformed, 2);
+	ND_CHECK_EQ(s.c[0].dir[0].fin, 0);
+	ND_CHECK_EQ(s.c[0].dir[0].syn, 1);
+	ND_CHECK_EQ(s.c[0].state, ND_CS_OPEN);
+	ND_CHECK_EQ(s.c[0].last_ts, 3 * MS);
+	nd_tracker_free(t);
+}
+
 int main(void)
 {
 	ND_RUN(test_full_connection);
@@ -359,5 +388,6 @@ int main(void)
 	ND_RUN(test_client_heuristics);
 	ND_RUN(test_udp_ignored);
 	ND_RUN(test_accounting_invariant);
+	ND_RUN(test_anomaly_counted_not_interpreted);
 	return nd_test_done();
 }
