@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 void nd_cw_init(struct nd_conn_writer *w, enum nd_fmt fmt, FILE *f)
 {
@@ -225,22 +226,42 @@ static char *pair_opt(bool ha, unsigned a, bool hb, unsigned b, char *buf, size_
 	return buf;
 }
 
+/* "ST" for SACK-permitted and timestamps on a side's SYN, "-" for none,
+ * "?" when that side's SYN was not seen. */
+static const char *syn_opts(const struct nd_dir *d)
+{
+	if (!d->syn_seen)
+		return "?";
+	if (d->sack_perm && d->ts_on_syn)
+		return "ST";
+	if (d->sack_perm)
+		return "S";
+	return d->ts_on_syn ? "T" : "-";
+}
+
 static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
 {
 	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
 	char cl[80], sv[80], pk[64], pl[64], a[24], b[24], mss[40], ws[40], rtt[32], note[64];
+	char start[32], opts[16];
+	time_t sec = (time_t)(c->first_ts / 1000000000u);
+	struct tm tm;
 
 	if (!w->header_done) {
-		fprintf(w->f, "%-28s %-28s %-11s %9s %15s %15s %11s %5s %9s  %s\n", "CLIENT", "SERVER",
-			"STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c", "MSS c/s", "WS", "HS-RTT",
-			"NOTE");
+		fprintf(w->f, "%-12s %-28s %-28s %-11s %9s %15s %15s %11s %5s %5s %9s  %s\n", "START(UTC)",
+			"CLIENT", "SERVER", "STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c", "MSS c/s",
+			"WS", "OPTS", "HS-RTT", "NOTE");
 		w->header_done = true;
 	}
+	gmtime_r(&sec, &tm);
+	snprintf(start, sizeof(start), "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(c->first_ts % 1000000000u / 1000000u));
 	snprintf(pk, sizeof(pk), "%s/%s", human(cd->pkts, a, sizeof(a)), human(sd->pkts, b, sizeof(b)));
 	snprintf(pl, sizeof(pl), "%s/%s", human(cd->payload_bytes, a, sizeof(a)),
 		 human(sd->payload_bytes, b, sizeof(b)));
 	pair_opt(cd->has_mss, cd->mss, sd->has_mss, sd->mss, mss, sizeof(mss));
 	pair_opt(cd->has_wscale, cd->wscale, sd->has_wscale, sd->wscale, ws, sizeof(ws));
+	snprintf(opts, sizeof(opts), "%s/%s", syn_opts(cd), syn_opts(sd));
 	if (cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0)
 		snprintf(rtt, sizeof(rtt), "%.3fms", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e6);
 	else
@@ -254,11 +275,13 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 	else if (c->end == ND_END_EVICTED)
 		strncat(note, "evicted ", sizeof(note) - strlen(note) - 1);
 	if (c->client_by >= ND_CLIENT_PORT)
-		strncat(note, "no-handshake", sizeof(note) - strlen(note) - 1);
-	fprintf(w->f, "%-28s %-28s %-11s %9.3f %15s %15s %11s %5s %9s  %s\n",
+		strncat(note, "no-handshake ", sizeof(note) - strlen(note) - 1);
+	if (cd->malformed + sd->malformed)
+		strncat(note, "malformed", sizeof(note) - strlen(note) - 1);
+	fprintf(w->f, "%-12s %-28s %-28s %-11s %9.3f %15s %15s %11s %5s %5s %9s  %s\n", start,
 		nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
 		nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)), nd_conn_state_name(c->state),
-		secs(c->last_ts - c->first_ts), pk, pl, mss, ws, rtt, note);
+		secs(c->last_ts - c->first_ts), pk, pl, mss, ws, opts, rtt, note);
 }
 
 void nd_cw_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
