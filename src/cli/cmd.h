@@ -17,5 +17,7 @@ enum {
 
 int cmd_tcp_main(int argc, char **argv);
 void cmd_tcp_usage(FILE *f);
+int cmd_bench_main(int argc, char **argv);
+void cmd_bench_usage(FILE *f);
 
 #endif

@@ -20,6 +20,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "tcp", cmd_tcp_main, cmd_tcp_usage,
 	  "per-connection TCP report from capture files, stdin or a live interface" },
+	{ "bench", cmd_bench_main, cmd_bench_usage,
+	  "workloads (rr, crr, stream, bsp) with exact accounting, and their server" },
 };
 
 #define N_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
