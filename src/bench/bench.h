@@ -84,6 +84,10 @@ struct nd_bench_sample {
 	uint64_t t_ns;              /* end of the interval, from the start */
 	struct nd_bench_counters c; /* cumulative at t_ns */
 	struct nd_tcpinfo ti;
+	/* The server's cumulative counters at its own interval boundary k
+	 * (same start instant, its own clock); valid when server_valid. */
+	bool server_valid;
+	uint64_t s_tx_bytes, s_rx_bytes, s_transactions;
 };
 
 struct nd_bench_flow_result {
@@ -163,7 +167,8 @@ uint64_t nd_wall_ns(void);          /* CLOCK_REALTIME */
 int nd_sock_tune(int fd, const struct nd_bench_cfg *c, uint32_t flow, bool sender, char *cc_out);
 int nd_line_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Read one line (without the newline) within @timeout_ms. Returns its
- * length, 0 on EOF, -1 on error or time-out. Uses a small buffer in @st. */
+ * length (at least 1), 0 on EOF, -1 on error, -2 on time-out. @lb keeps
+ * what was read past the line for the next call. */
 struct nd_linebuf {
 	char buf[65536];
 	size_t len;

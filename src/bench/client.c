@@ -889,6 +889,20 @@ static int read_results(struct ctest *t, int cfd, struct nd_linebuf *lb, struct 
 				 n == 0 ? "closed" : "timed out");
 			return -1;
 		}
+		if (line[0] == 'S') {
+			uint32_t k;
+			uint64_t tx, rx, tr;
+
+			if (sscanf(line, "S %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64 " %" SCNu64, &id, &k, &tx,
+				   &rx, &tr) == 5 && id < t->nflows && k < t->flows[id].nsamples) {
+				struct nd_bench_sample *s = &t->flows[id].samples[k];
+				s->server_valid = true;
+				s->s_tx_bytes = tx;
+				s->s_rx_bytes = rx;
+				s->s_transactions = tr;
+			}
+			continue;
+		}
 		if (strncmp(line, "END", 3) == 0) {
 			const char *b = strstr(line, "bad_hello="), *k = strstr(line, "backlog=");
 			if (b)

@@ -296,11 +296,13 @@ int nd_line_recv(int fd, struct nd_linebuf *lb, char *out, size_t outlen, int ti
 			ssize_t r;
 
 			if (now >= deadline)
-				return -1;
-			rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+				return -2;
+			rc = poll(&p, 1, (int)((deadline - now + 999999) / 1000000u));
 			if (rc < 0 && errno == EINTR)
 				continue;
-			if (rc <= 0)
+			if (rc == 0)
+				return -2;
+			if (rc < 0)
 				return -1;
 			r = recv(fd, lb->buf + lb->len, sizeof(lb->buf) - lb->len, 0);
 			if (r == 0)

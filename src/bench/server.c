@@ -32,8 +32,13 @@
 
 enum { PH_WAIT = 0, PH_RUN, PH_STOP, PH_QUIT };
 
+struct ssample {
+	uint64_t tx, rx, tr;
+};
+
 struct sflow {
 	struct nd_bench_counters c;     /* updated with relaxed atomics */
+	struct ssample *samples;        /* per interval, cumulative */
 	struct nd_tcpinfo ti;
 	char cc[16];
 	uint32_t closed;                /* connections of this flow that ended */
@@ -81,6 +86,7 @@ struct stest {
 	struct nd_bsp_topo topo;
 	struct nd_bsp_rank *ranks;      /* indexed by rank id (server's only used) */
 	struct nd_bsp_edge *edges;
+	uint32_t nsamples, samples_cap;
 };
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
@@ -502,6 +508,8 @@ static void test_free(struct stest *t)
 	free(t->edges);
 	nd_bsp_topo_free(&t->topo);
 	free(t->w);
+	for (uint32_t i = 0; t->flows && i < t->nflows; i++)
+		free(t->flows[i].samples);
 	free(t->flows);
 }
 
@@ -533,6 +541,15 @@ static int test_setup(struct stest *t, uint32_t threads, char *why, size_t whyle
 		}
 	}
 	t->flows = calloc(t->nflows, sizeof(*t->flows));
+	if (t->flows && t->cfg.interval_ns) {
+		uint64_t n = t->cfg.duration_ns / t->cfg.interval_ns + 3;
+		if (n * t->nflows <= 4000000) {
+			t->samples_cap = (uint32_t)n;
+			for (uint32_t i = 0; i < t->nflows; i++)
+				if (!(t->flows[i].samples = calloc(n, sizeof(struct ssample))))
+					goto nomem;
+		}
+	}
 	/* bsp: one worker drives every server rank and owns every edge, since
 	 * a rank must see its edges' bytes as they arrive (edges are accepted
 	 * by whichever worker wins the listening socket). */
@@ -576,6 +593,19 @@ nomem:
 	return -1;
 }
 
+static void sample_all(struct stest *t)
+{
+	if (t->nsamples >= t->samples_cap)
+		return;
+	for (uint32_t i = 0; i < t->nflows; i++) {
+		struct ssample *s = &t->flows[i].samples[t->nsamples];
+		s->tx = LOAD(t->flows[i].c.tx_bytes);
+		s->rx = LOAD(t->flows[i].c.rx_bytes);
+		s->tr = LOAD(t->flows[i].c.transactions);
+	}
+	t->nsamples++;
+}
+
 /* Send the per-flow results; the client reads them until END. */
 static int send_results(int cfd, struct stest *t)
 {
@@ -590,6 +620,10 @@ static int send_results(int cfd, struct stest *t)
 				 LOAD(f->c.connects), f->c.connect_failures, LOAD(f->c.resets), f->c.timeouts,
 				 f->cc[0] ? f->cc : "-", ti) < 0)
 			return -1;
+		for (uint32_t k = 0; k < t->nsamples; k++)
+			if (nd_line_send(cfd, "S %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64, i, k,
+					 f->samples[k].tx, f->samples[k].rx, f->samples[k].tr) < 0)
+				return -1;
 	}
 	return nd_line_send(cfd, "END bad_hello=%" PRIu64 " backlog=%d", LOAD(t->bad_hello),
 			    t->cfg.backlog ? (int)t->cfg.backlog : read_int_file("/proc/sys/net/core/somaxconn"));
@@ -635,8 +669,21 @@ static int serve_test(const struct nd_bench_server_opts *o, int cfd, struct nd_l
 		t.cfg.flows);
 
 	for (;;) {
-		int n = nd_line_recv(cfd, lb, line, sizeof(line), 3600 * 1000);
+		int timeout = 3600 * 1000, n;
 
+		/* Interval samples on the server's side, at the same offsets
+		 * from the common start as the client's. */
+		if (LOAD(t.phase) == PH_RUN && t.cfg.interval_ns && t.nsamples < t.samples_cap) {
+			uint64_t due = t.start_mono + (t.nsamples + 1) * t.cfg.interval_ns, now = nd_now_ns();
+			if (due <= now) {
+				sample_all(&t);
+				continue;
+			}
+			timeout = (int)((due - now + 999999) / 1000000u);
+		}
+		n = nd_line_recv(cfd, lb, line, sizeof(line), timeout);
+		if (n == -2)
+			continue;
 		if (n <= 0)
 			break;          /* client gone: end the test */
 		if (strncmp(line, "START ", 6) == 0) {
@@ -649,6 +696,8 @@ static int serve_test(const struct nd_bench_server_opts *o, int cfd, struct nd_l
 			STORE(t.phase, PH_RUN);
 			wake_all(&t);
 		} else if (strcmp(line, "STOP") == 0) {
+			if (LOAD(t.phase) == PH_RUN && t.cfg.interval_ns)
+				sample_all(&t);         /* the last, partial interval */
 			STORE(t.phase, PH_STOP);
 			wake_all(&t);
 			nd_line_send(cfd, "OK");

@@ -465,6 +465,18 @@ static void report_json(const struct nd_bench_result *r, const struct bench_opts
 			nd_json_u64(&j, "rx_bytes", s->c.rx_bytes);
 			nd_json_u64(&j, "transactions", s->c.transactions);
 			json_tcpinfo(&j, "tcp_info", &s->ti);
+			if (s->server_valid) {
+				/* What the server had at the same offset from the
+				 * start; the difference to the client's is what was
+				 * in flight (or queued) at that instant. */
+				nd_json_obj_open(&j, "server");
+				nd_json_u64(&j, "tx_bytes", s->s_tx_bytes);
+				nd_json_u64(&j, "rx_bytes", s->s_rx_bytes);
+				nd_json_u64(&j, "transactions", s->s_transactions);
+				nd_json_obj_close(&j);
+			} else {
+				nd_json_null(&j, "server");
+			}
 			nd_json_obj_close(&j);
 		}
 		nd_json_arr_close(&j);
