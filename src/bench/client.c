@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +63,7 @@ struct cflow {
 	bool stalled;
 	uint64_t stalled_at;
 	struct nd_tcpinfo ti_end;
-	char cc[16], local[64];
+	char cc[16], local[64], remote[64];
 	uint64_t lat_count, lat_min, lat_max, lat_sum;
 	struct nd_bench_sample *samples;
 	uint32_t nsamples, samples_cap;
@@ -127,7 +128,7 @@ static void finish(struct cflow *f)
 {
 	if (f->finished)
 		return;
-	f->finished = true;
+	STORE(f->finished, true);
 	if (f->fd >= 0) {
 		if (f->w->t->cfg.mode != ND_BM_CRR)
 			nd_tcpinfo_get(f->fd, &f->ti_end);
@@ -284,15 +285,23 @@ static void rr_stop(struct cflow *f)
 
 /* ---- crr ------------------------------------------------------------------ */
 
+/* A crr transaction costs: socket, epoll_ctl, connect, (wait), sendmsg of
+ * hello and request together, (wait), recv, close. Edge-triggered epoll
+ * with both directions registered once saves the MOD and DEL calls. */
 static void crr_close(struct cflow *f)
 {
-	if (f->fd >= 0) {
-		epoll_ctl(f->w->ep, EPOLL_CTL_DEL, f->fd, NULL);
-		close(f->fd);
-		f->fd = -1;
-	}
-	f->want_out = false;
+	if (f->fd >= 0)
+		close(f->fd);           /* also leaves the epoll set */
+	f->fd = -1;
 	f->crr_state = CRR_IDLE;
+}
+
+static void crr_done_paced(struct cflow *f)
+{
+	if (f->w->t->cfg.rate > 0 && f->queued) {
+		f->head = (f->head + 1) % f->ring_cap;
+		f->queued--;
+	}
 }
 
 static void crr_begin(struct cflow *f, uint64_t now)
@@ -306,39 +315,46 @@ static void crr_begin(struct cflow *f, uint64_t now)
 		f->retry_at = now + 10000000u;
 		return;
 	}
-	nd_sock_tune(fd, &t->cfg, f->id, false, NULL);
+	if (t->cfg.sndbuf || t->cfg.rcvbuf)
+		nd_sock_tune(fd, &t->cfg, f->id, false, NULL);
 	f->fd = fd;
 	f->t_begin = now;
 	f->crr_sent = 0;
 	f->resp_got = 0;
 	f->crr_state = CRR_CONNECTING;
-	ev.events = EPOLLOUT;
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
 	ev.data.ptr = f;
-	f->want_out = true;
 	epoll_ctl(f->w->ep, EPOLL_CTL_ADD, fd, &ev);
 	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) < 0 && errno != EINPROGRESS) {
 		ADD(f->c.connect_failures, 1);
 		crr_close(f);
+		crr_done_paced(f);
 		f->retry_at = now + 10000000u;
 	}
 }
 
-/* Drive one crr flow after an event (or a time-out check). */
+/* Drive one crr flow after an event. */
 static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 {
 	struct ctest *t = f->w->t;
 
-	if (f->crr_state == CRR_CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-		int e = 0;
-		socklen_t l = sizeof(e);
+	if (f->crr_state == CRR_CONNECTING) {
+		if (events & (EPOLLERR | EPOLLHUP)) {
+			int e = 0;
+			socklen_t l = sizeof(e);
 
-		getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &l);
-		if (e) {
-			ADD(f->c.connect_failures, 1);
+			getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &l);
+			if (e == ECONNRESET)
+				ADD(f->c.resets, 1);
+			else
+				ADD(f->c.connect_failures, 1);
 			crr_close(f);
+			crr_done_paced(f);
 			f->retry_at = now + 10000000u;
 			return;
 		}
+		if (!(events & EPOLLOUT))
+			return;
 		ADD(f->c.connects, 1);
 		f->crr_state = CRR_SENDING;
 	}
@@ -347,31 +363,39 @@ static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 
 		while (f->crr_sent < total) {
 			char hello[8];
-			const char *p;
+			struct iovec iov[2];
+			struct msghdr mh = { .msg_iov = iov };
+			uint32_t body = f->crr_sent < 8 ? 0 : f->crr_sent - 8, left = t->cfg.req - body;
+			ssize_t n;
 
-			hello_bytes(f->id, hello);
-			p = f->crr_sent < 8 ? hello + f->crr_sent : f->w->buf;
-			uint32_t left = f->crr_sent < 8 ? 8 - f->crr_sent : total - f->crr_sent;
-			ssize_t n = send(f->fd, p, left > BUFSZ ? BUFSZ : left, MSG_NOSIGNAL | MSG_DONTWAIT);
-
+			if (f->crr_sent < 8) {
+				hello_bytes(f->id, hello);
+				iov[mh.msg_iovlen].iov_base = hello + f->crr_sent;
+				iov[mh.msg_iovlen++].iov_len = 8 - f->crr_sent;
+			}
+			iov[mh.msg_iovlen].iov_base = f->w->buf;
+			iov[mh.msg_iovlen++].iov_len = left > BUFSZ ? BUFSZ : left;
+			n = sendmsg(f->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
-					return;
+					return;         /* EPOLLOUT (edge) brings us back */
 				if (errno == EINTR)
 					continue;
 				ADD(f->c.resets, 1);
 				crr_close(f);
+				crr_done_paced(f);
 				return;
 			}
-			f->crr_sent += (uint32_t)n;
-			if (f->crr_sent > 8)
-				ADD(f->c.tx_bytes, (uint64_t)n - (f->crr_sent - (uint32_t)n < 8 ?
-								 8 - (f->crr_sent - (uint32_t)n) : 0));
+			{
+				uint32_t hello_part = f->crr_sent < 8 ? 8 - f->crr_sent : 0;
+				f->crr_sent += (uint32_t)n;
+				if ((uint32_t)n > hello_part)
+					ADD(f->c.tx_bytes, (uint64_t)n - hello_part);
+			}
 		}
 		f->crr_state = CRR_RECEIVING;
-		set_out(f, false);
 	}
-	if (f->crr_state == CRR_RECEIVING && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+	if (f->crr_state == CRR_RECEIVING) {
 		for (;;) {
 			ssize_t n = recv(f->fd, f->w->buf, BUFSZ, MSG_DONTWAIT);
 
@@ -380,15 +404,19 @@ static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 				f->resp_got += (uint64_t)n;
 				if (f->resp_got >= t->cfg.resp) {
 					bool paced = t->cfg.rate > 0;
+
 					ADD(f->c.transactions, 1);
 					progress(f, now);
 					lat_record(f, now - (paced ? f->sched[f->head] : f->t_begin),
 						   now - f->t_begin, paced);
-					if (paced && f->queued) {
-						f->head = (f->head + 1) % f->ring_cap;
-						f->queued--;
-					}
+					/* the kernel's view now and then, and at the end */
+					if ((f->lat_count & 255) == 1 || LOAD(t->phase) != PH_RUN)
+						nd_tcpinfo_get(f->fd, &f->ti_end);
 					crr_close(f);
+					crr_done_paced(f);
+					/* closed loop: the next one at once */
+					if (!paced && LOAD(t->phase) == PH_RUN)
+						crr_begin(f, now);
 					return;
 				}
 				continue;
@@ -399,12 +427,13 @@ static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 				continue;
 			ADD(f->c.resets, 1);       /* EOF or reset before the whole response */
 			crr_close(f);
+			crr_done_paced(f);
 			return;
 		}
 	}
 }
 
-/* Start crr transactions that are due; check time-outs. */
+/* Retries after failures, paced starts, time-outs, and the end. */
 static void crr_poll(struct cworker *w, uint64_t now, bool running)
 {
 	struct ctest *t = w->t;
@@ -418,10 +447,7 @@ static void crr_poll(struct cworker *w, uint64_t now, bool running)
 		if (f->crr_state != CRR_IDLE && now - f->t_begin > CRR_TIMEOUT_NS) {
 			ADD(f->c.timeouts, 1);
 			crr_close(f);
-			if (paced && f->queued) {
-				f->head = (f->head + 1) % f->ring_cap;
-				f->queued--;
-			}
+			crr_done_paced(f);
 		}
 		if (f->crr_state != CRR_IDLE)
 			continue;
@@ -556,6 +582,7 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[256];
 	bool stopped = false;
 	bool paced = t->cfg.rate > 0 && (t->cfg.mode == ND_BM_RR || t->cfg.mode == ND_BM_CRR);
+	uint64_t last_sweep = 0;
 
 	while (LOAD(t->phase) == PH_SETUP) {
 		uint64_t v;
@@ -604,6 +631,9 @@ static void *worker_main(void *arg)
 					rr_queue(f, f->next_sched);
 					if (t->cfg.mode == ND_BM_RR && rr_send(f, now) < 0)
 						finish(f);
+					else if (t->cfg.mode == ND_BM_CRR && f->crr_state == CRR_IDLE &&
+						 now >= f->retry_at)
+						crr_begin(f, now);
 				}
 				f->next_sched += t->period_ns;
 				heap_down(w, 0);
@@ -614,9 +644,14 @@ static void *worker_main(void *arg)
 			}
 		}
 		if (t->cfg.mode == ND_BM_CRR) {
-			crr_poll(w, now, running);
-			if (running)
-				timeout = paced ? timeout : 10;
+			/* transactions chain from their own events; this sweep
+			 * only retries, times out and ends flows */
+			if (!running || now - last_sweep >= 10000000u) {
+				crr_poll(w, now, running);
+				last_sweep = now;
+			}
+			if (timeout > 10)
+				timeout = 10;
 		}
 		if (t->cfg.mode == ND_BM_BSP) {
 			bsp_drive(w, now, running);
@@ -815,6 +850,7 @@ static int open_flow(struct ctest *t, struct cflow *f, char *err, size_t errlen)
 		return -1;
 	}
 	endpoint(f->fd, true, f->local, sizeof(f->local));
+	endpoint(f->fd, false, f->remote, sizeof(f->remote));
 	f->c.connects = 1;
 	return 0;
 }
@@ -935,6 +971,11 @@ static void build_result(struct ctest *t, struct nd_bench_result *res)
 
 		r->id = f->id;
 		snprintf(r->local, sizeof(r->local), "%s", f->local);
+		if (f->remote[0])
+			snprintf(r->remote, sizeof(r->remote), "%s", f->remote);
+		else    /* crr: the server's address */
+			getnameinfo((struct sockaddr *)&t->sa, t->salen, r->remote, sizeof(r->remote), NULL,
+				    0, NI_NUMERICHOST);
 		if (!r->cc[0])
 			snprintf(r->cc, sizeof(r->cc), "%s", f->cc);
 		r->client = f->c;
@@ -1286,11 +1327,19 @@ int nd_bench_client_run(const struct nd_bench_cfg *cfg, const struct nd_bench_cl
 	/* Let what is in flight finish. */
 	{
 		uint64_t until = nd_now_ns() + DRAIN_NS;
+		uint64_t grace = nd_now_ns() + 1000000000u;
+
 		for (;;) {
-			uint32_t left = 0;
+			uint32_t left = 0, stalled_left = 0;
+			uint64_t now;
+
 			for (uint32_t i = 0; i < t.nw; i++)
 				left += LOAD(t.w[i].unfinished);
-			if (!left || nd_now_ns() >= until) {
+			for (uint32_t i = 0; left && i < t.nflows; i++)
+				stalled_left += t.flows[i].stalled && !LOAD(t.flows[i].finished);
+			now = nd_now_ns();
+			/* Stalled flows are not waited for past a second's grace. */
+			if (!left || now >= until || (left == stalled_left && now >= grace)) {
 				res->abandoned = left;
 				break;
 			}
@@ -1314,7 +1363,9 @@ int nd_bench_client_run(const struct nd_bench_cfg *cfg, const struct nd_bench_cl
 	nd_hist_init(&res->lat_uncorrected);
 	nd_hist_init(&res->bsp_step);
 	nd_hist_init(&res->bsp_slowest);
-	if (nd_line_send(cfd, "RESULTS") < 0 || read_results(&t, cfd, lb, res, err, errlen) < 0)
+	/* The server need not wait for the EOF of flows this side gave up on. */
+	if (nd_line_send(cfd, "RESULTS %" PRIu64, res->abandoned) < 0 ||
+	    read_results(&t, cfd, lb, res, err, errlen) < 0)
 		goto out;
 	build_result(&t, res);
 	rc = 0;

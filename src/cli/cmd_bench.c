@@ -24,7 +24,7 @@
 #include "report/json.h"
 
 struct bench_opts {
-	uint64_t port, flows, threads, local_port_base;
+	uint64_t port, flows, ranks, threads, local_port_base;
 	double duration, interval, start_at, stall;
 	bool json;
 	uint64_t req, resp, inflight, backlog;
@@ -61,6 +61,7 @@ static const struct nd_opt client_opts[] = {
 	{ "rcvbuf", 0, ND_OPT_BYTES, OFF(rcvbuf), "B", "SO_RCVBUF on both sides", 1024, 2147483647 },
 	{ "write-size", 0, ND_OPT_BYTES, OFF(write_size), "B", "stream: bytes per write (default 128K)", 1, 16777216 },
 	{ "bottleneck", 0, ND_OPT_U64, OFF(bottleneck), "RATE", "stream: bottleneck rate in bit/s (k, M, G) for link utilisation", 1000, 1e13 },
+	{ "ranks", 0, ND_OPT_U64, OFF(ranks), "N", "bsp: ranks, even, half on each host (default 4; same as --flows)", 2, 4096 },
 	{ "topology", 0, ND_OPT_STRING, OFF(topology), "ring|grid", "bsp: neighbour topology (default ring)", 0, 0 },
 	{ "compute", 0, ND_OPT_SECONDS, OFF(compute), "S", "bsp: compute interval per step (default 2ms)", 0, 10 },
 	{ "msg", 0, ND_OPT_BYTES, OFF(msg), "B", "bsp: bytes to each neighbour per step (default 1024)", 1, 16777216 },
@@ -421,6 +422,7 @@ static void report_json(const struct nd_bench_result *r, const struct bench_opts
 		nd_json_obj_open(&j, NULL);
 		nd_json_u64(&j, "id", f->id);
 		nd_json_str(&j, "local", f->local[0] ? f->local : NULL);
+		nd_json_str(&j, "remote", f->remote[0] ? f->remote : NULL);
 		nd_json_str(&j, "cc", f->cc[0] ? f->cc : NULL);
 		nd_json_bool(&j, "stalled", f->stalled);
 		if (f->stalled)
@@ -599,7 +601,15 @@ static int run_client(enum nd_bench_mode mode, int argc, char **argv)
 	host = argv[first];
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mode = mode;
-	cfg.flows = (uint32_t)(bo.flows ? bo.flows : mode == ND_BM_BSP ? 4 : 1);
+	if (bo.ranks && mode != ND_BM_BSP) {
+		fprintf(stderr, "netdx %s: --ranks is for bsp; use --flows\n", cmd);
+		return ND_EXIT_USAGE;
+	}
+	if (bo.ranks && bo.flows && bo.ranks != bo.flows) {
+		fprintf(stderr, "netdx %s: --ranks and --flows disagree\n", cmd);
+		return ND_EXIT_USAGE;
+	}
+	cfg.flows = (uint32_t)(bo.ranks ? bo.ranks : bo.flows ? bo.flows : mode == ND_BM_BSP ? 4 : 1);
 	cfg.req = (uint32_t)bo.req;
 	cfg.resp = (uint32_t)bo.resp;
 	cfg.inflight = (uint32_t)bo.inflight;
@@ -632,7 +642,7 @@ static int run_client(enum nd_bench_mode mode, int argc, char **argv)
 		cfg.grid = strcmp(bo.topology, "grid") == 0;
 	}
 	if (mode == ND_BM_BSP && (cfg.flows % 2 || cfg.flows < 2)) {
-		fprintf(stderr, "netdx %s: --flows (ranks) must be even and >= 2, so ranks alternate "
+		fprintf(stderr, "netdx %s: --ranks must be even and >= 2, so ranks alternate "
 				"between the two hosts\n", cmd);
 		return ND_EXIT_USAGE;
 	}
