@@ -88,6 +88,7 @@ struct nd_bench_sample {
 	 * (same start instant, its own clock); valid when server_valid. */
 	bool server_valid;
 	uint64_t s_tx_bytes, s_rx_bytes, s_transactions;
+	struct nd_tcpinfo s_ti;
 };
 
 struct nd_bench_flow_result {

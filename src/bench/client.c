@@ -304,6 +304,8 @@ static void crr_done_paced(struct cflow *f)
 	}
 }
 
+static void crr_step(struct cflow *f, uint64_t now, uint32_t events);
+
 static void crr_begin(struct cflow *f, uint64_t now)
 {
 	struct ctest *t = f->w->t;
@@ -330,7 +332,12 @@ static void crr_begin(struct cflow *f, uint64_t now)
 		crr_close(f);
 		crr_done_paced(f);
 		f->retry_at = now + 10000000u;
+		return;
 	}
+	/* On a fast path the handshake is often over by now: try to send at
+	 * once (a socket still connecting answers EAGAIN, and the edge-
+	 * triggered EPOLLOUT of the finished connect brings us back). */
+	crr_step(f, now, EPOLLOUT | 0x80000000u);
 }
 
 /* Drive one crr flow after an event. */
@@ -355,8 +362,9 @@ static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 		}
 		if (!(events & EPOLLOUT))
 			return;
-		ADD(f->c.connects, 1);
 		f->crr_state = CRR_SENDING;
+		if (!(events & 0x80000000u))
+			ADD(f->c.connects, 1);
 	}
 	if (f->crr_state == CRR_SENDING) {
 		uint32_t total = 8 + t->cfg.req;
@@ -376,6 +384,20 @@ static void crr_step(struct cflow *f, uint64_t now, uint32_t events)
 			iov[mh.msg_iovlen].iov_base = f->w->buf;
 			iov[mh.msg_iovlen++].iov_len = left > BUFSZ ? BUFSZ : left;
 			n = sendmsg(f->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && (events & 0x80000000u) && f->crr_sent == 0) {
+				/* the early try: not connected yet, or refused */
+				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN) {
+					f->crr_state = CRR_CONNECTING;
+					return;
+				}
+				f->crr_state = CRR_CONNECTING;
+				crr_step(f, now, EPOLLERR);
+				return;
+			}
+			if (n >= 0 && (events & 0x80000000u) && f->crr_sent == 0) {
+				ADD(f->c.connects, 1);
+				events &= ~0x80000000u;
+			}
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
 					return;         /* EPOLLOUT (edge) brings us back */
@@ -928,14 +950,17 @@ static int read_results(struct ctest *t, int cfd, struct nd_linebuf *lb, struct 
 		if (line[0] == 'S') {
 			uint32_t k;
 			uint64_t tx, rx, tr;
+			int toff = 0;
 
-			if (sscanf(line, "S %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64 " %" SCNu64, &id, &k, &tx,
-				   &rx, &tr) == 5 && id < t->nflows && k < t->flows[id].nsamples) {
+			if (sscanf(line, "S %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %n", &id, &k,
+				   &tx, &rx, &tr, &toff) >= 5 && id < t->nflows && k < t->flows[id].nsamples) {
 				struct nd_bench_sample *s = &t->flows[id].samples[k];
 				s->server_valid = true;
 				s->s_tx_bytes = tx;
 				s->s_rx_bytes = rx;
 				s->s_transactions = tr;
+				if (toff)
+					nd_tcpinfo_parse(line + toff, &s->s_ti);
 			}
 			continue;
 		}

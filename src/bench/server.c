@@ -34,11 +34,13 @@ enum { PH_WAIT = 0, PH_RUN, PH_STOP, PH_QUIT };
 
 struct ssample {
 	uint64_t tx, rx, tr;
+	struct nd_tcpinfo ti;
 };
 
 struct sflow {
 	struct nd_bench_counters c;     /* updated with relaxed atomics */
 	struct ssample *samples;        /* per interval, cumulative */
+	int fd;                         /* atomic: its open connection (rr, stream, bsp), or -1 */
 	struct nd_tcpinfo ti;
 	char cc[16];
 	uint32_t closed;                /* connections of this flow that ended */
@@ -116,6 +118,11 @@ static void conn_close(struct sworker *w, struct sconn *c)
 	}
 	if (c->edge)
 		c->edge->fd = -1;
+	if (c->bound) {
+		int expect = c->fd;     /* a copy: a failed exchange writes into it */
+		__atomic_compare_exchange_n(&t->flows[c->flow].fd, &expect, -1, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED);
+	}
 	close(c->fd);           /* also leaves the epoll set */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -219,6 +226,8 @@ static void bind_conn(struct sworker *w, struct sconn *c)
 	}
 	c->flow = id;
 	c->bound = true;
+	if (t->cfg.mode != ND_BM_CRR)
+		STORE(t->flows[id].fd, c->fd);
 	if (t->cfg.mode == ND_BM_CRR)
 		ADD(t->flows[id].c.connects, 1);
 	else
@@ -292,6 +301,8 @@ static int on_read(struct sworker *w, struct sconn *c)
 	return 0;       /* more to read: level-triggered epoll brings it back */
 }
 
+static int on_read(struct sworker *w, struct sconn *c);
+
 static void accept_all(struct sworker *w)
 {
 	struct stest *t = w->t;
@@ -320,6 +331,9 @@ static void accept_all(struct sworker *w)
 		}
 		conn_link(w, c);
 		ADD(t->open_conns, 1);
+		/* crr: the request often arrives with the handshake's end */
+		if (t->cfg.mode == ND_BM_CRR && on_read(w, c) < 0)
+			conn_close(w, c);
 	}
 }
 
@@ -545,6 +559,8 @@ static int test_setup(struct stest *t, uint32_t threads, char *why, size_t whyle
 		}
 	}
 	t->flows = calloc(t->nflows, sizeof(*t->flows));
+	for (uint32_t i = 0; t->flows && i < t->nflows; i++)
+		t->flows[i].fd = -1;
 	if (t->flows && t->cfg.interval_ns) {
 		uint64_t n = t->cfg.duration_ns / t->cfg.interval_ns + 3;
 		if (n * t->nflows <= 4000000) {
@@ -606,6 +622,13 @@ static void sample_all(struct stest *t)
 		s->tx = LOAD(t->flows[i].c.tx_bytes);
 		s->rx = LOAD(t->flows[i].c.rx_bytes);
 		s->tr = LOAD(t->flows[i].c.transactions);
+		/* The connection may close meanwhile; then the call fails and
+		 * the sample has no TCP_INFO. */
+		{
+			int fd = LOAD(t->flows[i].fd);
+			if (fd >= 0)
+				nd_tcpinfo_get(fd, &s->ti);
+		}
 	}
 	t->nsamples++;
 }
@@ -624,10 +647,12 @@ static int send_results(int cfd, struct stest *t)
 				 LOAD(f->c.connects), f->c.connect_failures, LOAD(f->c.resets), f->c.timeouts,
 				 f->cc[0] ? f->cc : "-", ti) < 0)
 			return -1;
-		for (uint32_t k = 0; k < t->nsamples; k++)
-			if (nd_line_send(cfd, "S %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64, i, k,
-					 f->samples[k].tx, f->samples[k].rx, f->samples[k].tr) < 0)
+		for (uint32_t k = 0; k < t->nsamples; k++) {
+			nd_tcpinfo_format(&f->samples[k].ti, ti, sizeof(ti));
+			if (nd_line_send(cfd, "S %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s",
+					 i, k, f->samples[k].tx, f->samples[k].rx, f->samples[k].tr, ti) < 0)
 				return -1;
+		}
 	}
 	return nd_line_send(cfd, "END bad_hello=%" PRIu64 " backlog=%d", LOAD(t->bad_hello),
 			    t->cfg.backlog ? (int)t->cfg.backlog : read_int_file("/proc/sys/net/core/somaxconn"));

@@ -475,6 +475,7 @@ static void report_json(const struct nd_bench_result *r, const struct bench_opts
 				nd_json_u64(&j, "tx_bytes", s->s_tx_bytes);
 				nd_json_u64(&j, "rx_bytes", s->s_rx_bytes);
 				nd_json_u64(&j, "transactions", s->s_transactions);
+				json_tcpinfo(&j, "tcp_info", &s->s_ti);
 				nd_json_obj_close(&j);
 			} else {
 				nd_json_null(&j, "server");

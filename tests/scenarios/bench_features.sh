@@ -41,7 +41,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bl_tap_init "$NETDX"
 
 bl_traps
-bl_plan 23
+bl_plan 27
 bl_raise_nofile
 if ! bl_topology; then
 	diag "could not build the namespace topology"
@@ -220,6 +220,29 @@ check "F crr: meta.options.backlog == 16" bl_py "$OUT" 'd["meta"]["options"].get
 check "F crr: every flow's client and server carry integer connect_failures, resets, timeouts" \
 	bl_py "$OUT" 'len(flows) == 4 and all(isinstance(f[s].get(k), int) for f in flows
 	      for s in ("client", "server") for k in ("connect_failures", "resets", "timeouts"))'
+
+# ----------------------------------------- H: inflight, utilisation, intervals --
+port=7308; OUT="$BL_TMP/inflight.json"
+if bl_server_start "$port"; then
+	bl_client "$OUT" 60 rr "$port" --flows 4 --threads 2 --duration 2 --inflight 8 --req 200 --resp 3000
+	RC=$?
+	bl_server_wait 20
+else RC=999; fi
+diag "H: inflight 8: transactions $(bl_pyv "$OUT" 'd["totals"]["client"]["transactions"]'), reconciled $(bl_pyv "$OUT" 'd["totals"]["reconciled"]')"
+check "H rr --inflight 8: exits 0, reconciled on every flow, server received 200 B per transaction" \
+	bl_py "$OUT" "$RC == 0 and d['totals']['reconciled'] and all(f['reconciled'] for f in flows) and d['totals']['server']['rx_bytes'] == 200 * d['totals']['server']['transactions'] > 0"
+port=7309; OUT="$BL_TMP/util.json"
+if bl_server_start "$port"; then
+	bl_client "$OUT" 60 stream "$port" --flows 2 --threads 2 --duration 2 --interval 0.5 --bottleneck 10G
+	RC=$?
+	bl_server_wait 20
+else RC=999; fi
+check "H stream --bottleneck 10G: utilisation == totals.goodput_bps / 1e10" \
+	bl_py "$OUT" "$RC == 0 and abs(d['utilisation'] - d['totals']['goodput_bps'] / 1e10) < 1e-3"
+check "H stream --interval 0.5: every flow has >= 4 intervals, each with the server's counters and TCP_INFO" \
+	bl_py "$OUT" "all(len(f['intervals']) >= 4 and all(iv['server'] and iv['server']['tcp_info'] for iv in f['intervals'][:-1]) for f in flows)"
+check "H stream intervals: both sides' cumulative byte counts never decrease nor pass the totals" \
+	bl_py "$OUT" "all(all(a['tx_bytes'] <= b['tx_bytes'] and a['server']['rx_bytes'] <= b['server']['rx_bytes'] for a, b in zip(f['intervals'], f['intervals'][1:])) and f['intervals'][-1]['tx_bytes'] <= f['client']['tx_bytes'] for f in flows)"
 
 # ------------------------------------------------------------ G: schema ----
 # Every key docs/bench.md lists, on the documents above (one per mode).
