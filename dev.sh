@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PKGS=(build-essential meson ninja-build pkg-config python3
-      libpcap-dev libxxhash-dev
+      libpcap-dev libxxhash-dev libmnl-dev
       tcpdump iperf3 iproute2 iptables ethtool time tcptrace)
 
 deps() {

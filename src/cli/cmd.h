@@ -19,5 +19,7 @@ int cmd_tcp_main(int argc, char **argv);
 void cmd_tcp_usage(FILE *f);
 int cmd_bench_main(int argc, char **argv);
 void cmd_bench_usage(FILE *f);
+int cmd_emu_main(int argc, char **argv);
+void cmd_emu_usage(FILE *f);
 
 #endif

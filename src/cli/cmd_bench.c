@@ -235,12 +235,22 @@ static double flow_tps(const struct nd_bench_result *r, const struct nd_bench_fl
 	return (double)f->client.transactions / ((double)r->elapsed_ns / 1e9);
 }
 
+/* Bytes the receiver got within the run: the counters sampled at the stop
+ * (the last interval sample), so what was still queued or in flight at
+ * the stop and arrived while draining does not inflate the rate. Without
+ * samples, the end totals. */
 static double flow_goodput(const struct nd_bench_result *r, const struct nd_bench_flow_result *f)
 {
 	double s = (double)r->elapsed_ns / 1e9;
+	const struct nd_bench_sample *last = f->nsamples ? &f->samples[f->nsamples - 1] : NULL;
 
-	if (r->cfg.mode == ND_BM_STREAM)
-		return (double)(r->cfg.down ? f->client.rx_bytes : f->server.rx_bytes) * 8 / s;
+	if (r->cfg.mode == ND_BM_STREAM) {
+		if (r->cfg.down)
+			return (double)(last ? last->c.rx_bytes : f->client.rx_bytes) * 8 / s;
+		return (double)(last && last->server_valid ? last->s_rx_bytes : f->server.rx_bytes) * 8 / s;
+	}
+	if (last)
+		return (double)(last->c.tx_bytes + last->c.rx_bytes) * 8 / s;
 	return (double)(f->client.tx_bytes + f->client.rx_bytes) * 8 / s;
 }
 

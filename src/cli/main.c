@@ -22,6 +22,8 @@ static const struct subcommand subcommands[] = {
 	  "per-connection TCP report from capture files, stdin or a live interface" },
 	{ "bench", cmd_bench_main, cmd_bench_usage,
 	  "workloads (rr, crr, stream, bsp) with exact accounting, and their server" },
+	{ "emu", cmd_emu_main, cmd_emu_usage,
+	  "a bottleneck link between namespaces: rate, delay, buffer, loss, AQM" },
 };
 
 #define N_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
