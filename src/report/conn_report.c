@@ -88,14 +88,45 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d
 		nd_json_double(j, "handshake_rtt_us", (double)d->hs_rtt_ns / 1e3, 3);
 	else
 		nd_json_null(j, "handshake_rtt_us");
-	/* Filled by the TCP inference engine (not computed yet). */
-	nd_json_null(j, "retrans_pkts");
-	nd_json_null(j, "fast_retrans");
-	nd_json_null(j, "rto_retrans");
-	nd_json_null(j, "spurious_retrans");
-	nd_json_null(j, "dupacks");
-	nd_json_null(j, "zero_window");
-	nd_json_null(j, "rtt_us");
+	/* From the TCP inference engine (src/tcp/infer.h has the rules). */
+	nd_json_u64(j, "retrans_pkts", d->inf.retrans_pkts);
+	nd_json_u64(j, "fast_retrans", d->inf.fast_retrans);
+	nd_json_u64(j, "rto_retrans", d->inf.rto_retrans);
+	nd_json_u64(j, "spurious_retrans", d->inf.spurious_retrans);
+	nd_json_u64(j, "syn_retrans", d->inf.syn_retrans);
+	nd_json_u64(j, "dupacks", d->inf.dupacks);
+	nd_json_u64(j, "zero_window", d->inf.zero_window);
+	nd_json_u64(j, "zero_window_probes", d->inf.zero_window_probes);
+	nd_json_u64(j, "keep_alives", d->inf.keep_alives);
+	nd_json_u64(j, "out_of_order", d->inf.out_of_order);
+	nd_json_u64(j, "out_of_order_retrans", d->inf.out_of_order_retrans);
+	nd_json_u64(j, "dsack", d->inf.dsack);
+	nd_json_u64(j, "duplicate_frames", d->inf.dup_frames);
+	nd_json_obj_open(j, "capture_loss");
+	nd_json_u64(j, "bytes", d->inf.capture_loss_bytes);
+	nd_json_u64(j, "holes", d->inf.capture_loss_events);
+	nd_json_obj_close(j);
+	if (d->inf.win_seen) {
+		nd_json_obj_open(j, "window");
+		nd_json_u64(j, "min", d->inf.win_min);
+		nd_json_u64(j, "max", d->inf.win_max);
+		nd_json_bool(j, "scaled", d->inf.win_scaled);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "window");
+	}
+	if (d->inf.rtt_n) {
+		nd_json_obj_open(j, "rtt_us");
+		nd_json_u64(j, "min", d->inf.rtt_min_us);
+		nd_json_u64(j, "p50", nd_infer_rtt_p50(&d->inf));
+		nd_json_u64(j, "max", d->inf.rtt_max_us);
+		nd_json_u64(j, "samples", d->inf.rtt_n);
+		nd_json_u64(j, "ts_samples", d->inf.rtt_ts_samples);
+		nd_json_u64(j, "untracked", d->inf.rtt_untracked);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "rtt_us");
+	}
 	nd_json_null(j, "limits");
 	nd_json_null(j, "verdict");
 	nd_json_obj_close(j);

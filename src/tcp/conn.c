@@ -71,8 +71,13 @@ struct nd_tracker *nd_tracker_new(const struct nd_tracker_cfg *cfg)
 
 void nd_tracker_free(struct nd_tracker *t)
 {
+	struct nd_conn *c;
+
 	if (!t)
 		return;
+	for (int l = ND_FLOW_OPEN; l <= ND_FLOW_CLOSED; l++)
+		for (c = nd_ft_oldest(t->ft, (enum nd_flow_list)l); c; c = nd_ft_next(t->ft, c))
+			nd_infer_release(c);
 	nd_ft_free(t->ft);
 	free(t);
 }
@@ -98,6 +103,7 @@ static void conn_end(struct nd_tracker *t, struct nd_conn *c, enum nd_conn_end w
 	case ND_END_INPUT_END: t->st.input_end++; break;
 	}
 	t->cfg.done(t->cfg.ctx, c);
+	nd_infer_release(c);
 	nd_ft_remove(t->ft, c);
 }
 
@@ -248,6 +254,7 @@ static void update(struct nd_tracker *t, struct nd_conn *c, int side, const stru
 		c->state = ND_CS_RESET;
 		close_conn(t, c, ts);
 	}
+	nd_infer_packet(c, side, p, ts);
 	if (nd_ft_list_of(c) == ND_FLOW_OPEN)
 		nd_ft_touch(t->ft, c);
 }

@@ -25,6 +25,7 @@
 
 #include "core/decode.h"
 #include "core/flow.h"
+#include "tcp/infer.h"
 
 /* How the client (the active opener) was identified. */
 enum nd_client_by {
@@ -77,6 +78,11 @@ struct nd_dir {
 	int64_t hs_rtt_ns;
 	uint32_t syn_sent;      /* SYNs (or SYN/ACKs) sent, retransmissions included */
 	uint64_t syn_ts;        /* time of the first of them */
+	/* Inference (tcp/infer.h): RTT, retransmissions, dupacks, windows.
+	 * Its ring of outstanding ranges is freed when the connection leaves
+	 * the table, right after the `done` callback: a copy of the struct
+	 * keeps the counters but must not use inf.ring. */
+	struct nd_infer_dir inf;
 };
 
 struct nd_conn {

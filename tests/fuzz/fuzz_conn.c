@@ -4,7 +4,10 @@
  * tracker with a tiny table, so eviction, linger, timeouts, port reuse and
  * time going backwards are all reached. Input: records of
  *   [1 byte link selector][1 byte time step][2 bytes length, LE][frame]
- * The tracker's accounting invariant is checked at the end.
+ * The tracker's accounting invariant is checked at the end, and the
+ * inference engine's invariants (counters bounded by packets, one RTT
+ * sample per ACK at most, a bounded and well-formed ring) on every
+ * connection as it ends.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +28,42 @@ static void on_done(void *ctx, const struct nd_conn *c)
 
 	if (c->dir[0].pkts + c->dir[1].pkts == 0)
 		abort();        /* a connection is created by a packet */
+	for (int i = 0; i < 2; i++) {
+		const struct nd_dir *d = &c->dir[i], *o = &c->dir[!i];
+		const struct nd_infer_dir *f = &d->inf;
+		uint64_t hsum = 0;
+
+		/* Inference counters: each packet is counted at most once per kind. */
+		if (f->retrans_pkts + f->out_of_order + f->keep_alives + f->zero_window_probes +
+			    f->dup_frames > d->pkts ||
+		    f->fast_retrans + f->rto_retrans > f->retrans_pkts ||
+		    f->spurious_retrans > f->retrans_pkts || f->out_of_order_retrans > f->out_of_order ||
+		    f->dupacks > d->pkts || f->zero_window > d->pkts || f->syn_retrans > d->pkts ||
+		    f->dsack > o->pkts || f->capture_loss_events > o->pkts + d->pkts)
+			abort();
+		/* At most one RTT sample per ACK of the other side. */
+		if (f->rtt_n > o->pkts || f->rtt_ts_samples > f->rtt_n)
+			abort();
+		if (f->rtt_n && (f->rtt_min_us > f->rtt_max_us ||
+				 nd_infer_rtt_p50(f) < f->rtt_min_us ||
+				 nd_infer_rtt_p50(f) > f->rtt_max_us))
+			abort();
+		if (f->ext) {
+			for (unsigned b = 0; b < ND_RH_NBUCKETS; b++)
+				hsum += f->ext->rtt.c[b];
+			if (hsum > f->rtt_n || f->ext->recent_n > ND_INFER_RECENT)
+				abort();
+		}
+		/* The ring is bounded and consistent. */
+		if (f->cap > ND_INFER_RING_MAX || f->count > f->cap || (f->cap & (f->cap - 1)) ||
+		    (f->cap && !f->ring))
+			abort();
+		for (unsigned k = 0; k < f->count; k++) {
+			const struct nd_seg *g = &f->ring[(f->head + k) & (f->cap - 1u)];
+			if ((int32_t)(g->end - g->seq) <= 0)
+				abort();        /* every range is non-empty */
+		}
+	}
 	(*n)++;
 }
 

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/* TCP inference per direction; the rules are in infer.h. */
+#include "tcp/infer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/conn.h"
+
+#define MS_NS 1000000ull
+#define RTO_MIN_NS (200 * MS_NS)
+#define FAST_WINDOW_MIN_NS (20 * MS_NS)
+/* An ACK or SACK edge further than this from what was seen is not trusted. */
+#define SANE_SPAN (1u << 30)
+#define DUP_FRAME_NS MS_NS
+
+static inline int32_t sdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static inline bool slt(uint32_t a, uint32_t b) { return sdiff(a, b) < 0; }
+static inline bool sle(uint32_t a, uint32_t b) { return sdiff(a, b) <= 0; }
+static inline bool sgt(uint32_t a, uint32_t b) { return sdiff(a, b) > 0; }
+static inline bool sge(uint32_t a, uint32_t b) { return sdiff(a, b) >= 0; }
+
+/* ---- RTT histogram ---- */
+
+static unsigned rh_bucket(uint32_t v)
+{
+	unsigned e;
+
+	if (v < 8)
+		return v;
+	e = 31u - (unsigned)__builtin_clz(v);           /* 2^e <= v */
+	if (e > 22)
+		return ND_RH_NBUCKETS - 1;
+	return 8 + (e - 3) * ND_RH_SUB + ((v >> (e - 3)) & (ND_RH_SUB - 1));
+}
+
+/* Middle of bucket @b. */
+static double rh_mid(unsigned b)
+{
+	unsigned e, s;
+	double lo, w;
+
+	if (b < 8)
+		return b;
+	e = 3 + (b - 8) / ND_RH_SUB;
+	s = (b - 8) % ND_RH_SUB;
+	w = (double)(1u << (e - 3));
+	lo = (double)(1u << e) + s * w;
+	return lo + (w - 1) / 2;
+}
+
+void nd_rh_record(struct nd_rtt_hist *h, uint32_t us)
+{
+	unsigned b = rh_bucket(us);
+
+	if (h->c[b] == UINT16_MAX)
+		for (unsigned i = 0; i < ND_RH_NBUCKETS; i++)
+			h->c[i] = (uint16_t)((h->c[i] + 1) / 2);
+	h->c[b]++;
+}
+
+uint32_t nd_rh_quantile(const struct nd_rtt_hist *h, double q, uint32_t min, uint32_t max)
+{
+	uint64_t tot = 0, acc = 0, rank;
+	double v;
+
+	for (unsigned i = 0; i < ND_RH_NBUCKETS; i++)
+		tot += h->c[i];
+	if (!tot)
+		return 0;
+	/* nearest rank: the ceil(q * n)-th smallest */
+	rank = (uint64_t)(q * (double)tot + 0.999999);
+	rank = rank ? rank - 1 : 0;
+	if (rank >= tot)
+		rank = tot - 1;
+	for (unsigned i = 0; i < ND_RH_NBUCKETS; i++) {
+		acc += h->c[i];
+		if (acc > rank) {
+			v = i == ND_RH_NBUCKETS - 1 ? max : rh_mid(i);
+			if (v < min)
+				v = min;
+			if (v > max)
+				v = max;
+			return (uint32_t)(v + 0.5);
+		}
+	}
+	return max;
+}
+
+static struct nd_infer_ext *ext(struct nd_infer_dir *d)
+{
+	if (!d->ext && !d->nomem) {
+		d->ext = calloc(1, sizeof(*d->ext));
+		if (!d->ext)
+			d->nomem = true;
+	}
+	return d->ext;
+}
+
+uint32_t nd_infer_rtt_p50(const struct nd_infer_dir *d)
+{
+	uint32_t v[ND_RTT_INLINE], n = d->rtt_n < ND_RTT_INLINE ? d->rtt_n : ND_RTT_INLINE;
+
+	if (!d->rtt_n)
+		return 0;
+	if (d->rtt_n > ND_RTT_INLINE && d->ext)
+		return nd_rh_quantile(&d->ext->rtt, 0.5, d->rtt_min_us, d->rtt_max_us);
+	memcpy(v, d->rtt_first, sizeof(v));
+	for (uint32_t i = 1; i < n; i++)        /* insertion sort of <= 4 */
+		for (uint32_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			uint32_t x = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = x;
+		}
+	return v[(n + 1) / 2 - 1];              /* nearest rank */
+}
+
+/* ---- RTT estimator (RFC 6298) ---- */
+
+static void rtt_sample(struct nd_infer_dir *d, uint64_t ns)
+{
+	uint32_t us = ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000);
+
+	if (d->rtt_n < ND_RTT_INLINE) {
+		d->rtt_first[d->rtt_n] = us;
+	} else if (ext(d)) {
+		if (d->rtt_n == ND_RTT_INLINE)
+			for (unsigned i = 0; i < ND_RTT_INLINE; i++)
+				nd_rh_record(&d->ext->rtt, d->rtt_first[i]);
+		nd_rh_record(&d->ext->rtt, us);
+	}
+	if (!d->rtt_n || us < d->rtt_min_us)
+		d->rtt_min_us = us;
+	if (us > d->rtt_max_us)
+		d->rtt_max_us = us;
+	d->rtt_n++;
+	if (d->rtt_n == 1) {
+		d->srtt_us = us;
+		d->rttvar_us = us / 2;
+	} else {
+		uint32_t err = us > d->srtt_us ? us - d->srtt_us : d->srtt_us - us;
+		d->rttvar_us = (uint32_t)(((uint64_t)d->rttvar_us * 3 + err) / 4);
+		d->srtt_us = (uint32_t)(((uint64_t)d->srtt_us * 7 + us) / 8);
+	}
+}
+
+uint64_t nd_infer_rto_ns(const struct nd_infer_dir *d)
+{
+	uint64_t r;
+
+	if (!d->rtt_n)
+		return RTO_MIN_NS;
+	r = ((uint64_t)d->srtt_us + 4ull * d->rttvar_us) * 1000;
+	return r > RTO_MIN_NS ? r : RTO_MIN_NS;
+}
+
+/* ---- the ring of outstanding ranges ---- */
+
+static inline struct nd_seg *at(struct nd_infer_dir *d, unsigned i)
+{
+	return &d->ring[(d->head + i) & (d->cap - 1u)];
+}
+
+static bool ring_grow(struct nd_infer_dir *d)
+{
+	unsigned ncap = d->cap ? d->cap * 2u : ND_INFER_RING_MIN;
+	struct nd_seg *n;
+
+	if (d->nomem || ncap > ND_INFER_RING_MAX)
+		return false;
+	n = malloc(ncap * sizeof(*n));
+	if (!n) {
+		d->nomem = true;
+		return false;
+	}
+	for (unsigned i = 0; i < d->count; i++)
+		n[i] = *at(d, i);
+	free(d->ring);
+	d->ring = n;
+	d->head = 0;
+	d->cap = (uint8_t)ncap;
+	return true;
+}
+
+static void ring_remove(struct nd_infer_dir *d, unsigned i)
+{
+	for (unsigned k = i; k + 1 < d->count; k++)
+		*at(d, k) = *at(d, k + 1);
+	d->count--;
+}
+
+/* Make room for one more entry: grow, else merge two neighbours (a
+ * contiguous pair if there is one, else the two newest). */
+static bool ring_room(struct nd_infer_dir *d)
+{
+	unsigned i;
+
+	if (d->count < d->cap || ring_grow(d))
+		return true;
+	if (d->count < 2)
+		return false;
+	for (i = 0; i + 1 < d->count; i++)
+		if (at(d, i)->end == at(d, i + 1)->seq)
+			break;
+	if (i + 1 >= d->count)
+		i = d->count - 2u;
+	d->rtt_untracked++;
+	at(d, i)->end = at(d, i + 1)->end;
+	at(d, i)->flags |= (uint8_t)(at(d, i + 1)->flags | ND_SEG_MERGED);
+	ring_remove(d, i + 1);
+	return true;
+}
+
+static void seg_fill(struct nd_seg *s, uint32_t seq, uint32_t end, uint64_t ts,
+		     const struct nd_pkt *p, uint8_t flags)
+{
+	s->seq = seq;
+	s->end = end;
+	s->t = ts;
+	s->tsval = p->opt.has_ts ? p->opt.tsval : 0;
+	s->flags = (uint8_t)(flags | (p->opt.has_ts ? ND_SEG_TS : 0));
+}
+
+/* Append new data [seq, end) at the top. */
+static void ring_append(struct nd_infer_dir *d, uint32_t seq, uint32_t end, uint64_t ts,
+			const struct nd_pkt *p)
+{
+	if (d->count == d->cap && d->cap == ND_INFER_RING_MAX && d->count) {
+		struct nd_seg *last = at(d, d->count - 1u);
+		if (last->end == seq) {        /* full: extend the newest range */
+			last->end = end;
+			last->flags |= ND_SEG_MERGED;
+			d->rtt_untracked++;
+			return;
+		}
+	}
+	if (!ring_room(d)) {
+		d->rtt_untracked++;
+		return;
+	}
+	seg_fill(at(d, d->count), seq, end, ts, p, 0);
+	d->count++;
+}
+
+/* Insert [seq, end) (inside a hole) in sequence order. */
+static void ring_insert(struct nd_infer_dir *d, uint32_t seq, uint32_t end, uint64_t ts,
+			const struct nd_pkt *p, uint8_t flags)
+{
+	unsigned i;
+
+	if (!ring_room(d)) {
+		d->rtt_untracked++;
+		return;
+	}
+	for (i = 0; i < d->count; i++)
+		if (sgt(at(d, i)->seq, seq))
+			break;
+	d->count++;
+	for (unsigned k = d->count - 1u; k > i; k--)
+		*at(d, k) = *at(d, k - 1);
+	seg_fill(at(d, i), seq, end, ts, p, flags);
+}
+
+/* ---- the sender side ---- */
+
+static void note_retrans(struct nd_infer_dir *d, uint32_t seq, uint32_t end, bool spurious)
+{
+	struct nd_infer_ext *x = ext(d);
+	unsigned n;
+
+	if (!x)
+		return;
+	n = x->recent_n < ND_INFER_RECENT ? x->recent_n + 1u : ND_INFER_RECENT;
+	for (unsigned k = n - 1; k > 0; k--)
+		x->recent[k] = x->recent[k - 1];
+	x->recent[0].seq = seq;
+	x->recent[0].end = end;
+	x->recent[0].spurious = spurious;
+	x->recent_n = (uint8_t)n;
+}
+
+/* Did the receiver @r ask for [seq, ...) recently: >= @ndup dupacks at seq,
+ * or SACK above it? */
+static bool receiver_asked(const struct nd_infer_dir *s, const struct nd_infer_dir *r,
+			   uint32_t seq, unsigned ndup)
+{
+	if (r->ack_init && r->last_ack == seq && r->dup_streak >= ndup)
+		return true;
+	return s->sack_high_valid && sgt(s->sack_high, seq);
+}
+
+static void classify_retrans(struct nd_infer_dir *d, const struct nd_infer_dir *o, uint32_t seq,
+			     uint64_t ts)
+{
+	uint64_t quiet = d->last_tx_ts > o->last_ack_ts ? d->last_tx_ts : o->last_ack_ts;
+	uint64_t win = 2ull * d->srtt_us * 1000;
+
+	if (win < FAST_WINDOW_MIN_NS)
+		win = FAST_WINDOW_MIN_NS;
+	if (ts >= quiet && ts - quiet >= nd_infer_rto_ns(d))
+		d->rto_retrans++;
+	else if (receiver_asked(d, o, seq, 3) && o->evidence_ts && ts >= o->evidence_ts &&
+		 ts - o->evidence_ts <= win)
+		d->fast_retrans++;
+}
+
+static void sender(struct nd_infer_dir *d, const struct nd_infer_dir *o, const struct nd_pkt *p,
+		   uint64_t ts)
+{
+	uint32_t len = p->payload_len, s = p->seq, e;
+	bool fin = p->flags & ND_TH_FIN;
+	unsigned i;
+	bool seen = false, zw;
+
+	if (p->flags & ND_TH_SYN) {
+		if (!d->seq_init) {
+			d->seq_init = true;
+			d->snd_nxt = s + 1u + len + fin;
+		} else if (d->syn_retrans < UINT32_MAX && s + 1u == d->snd_nxt) {
+			d->syn_retrans++;
+		}
+		d->last_tx_ts = ts;
+		return;
+	}
+	e = s + len + fin;
+	if (!d->seq_init) {
+		d->seq_init = true;
+		d->snd_nxt = s;
+		d->pre_valid = true;
+		d->pre_start = s;
+	}
+	if (d->pre_valid && d->una_init && sge(d->snd_una, d->pre_start))
+		d->pre_valid = false;
+	zw = o->win_seen && o->last_win == 0;
+	if (!fin && len <= 1 &&
+	    (s + 1u == d->snd_nxt || (d->una_init && s + 1u == d->snd_una))) {
+		/* One byte (or none) just below what was sent: a probe. */
+		if (zw)
+			d->zero_window_probes++;
+		else
+			d->keep_alives++;
+		return;
+	}
+	if (e == s)
+		return;                 /* no sequence space: nothing to track */
+	if (d->zwp_pending && s == d->zwp_seq && len > 1) {
+		/* The data after a one-byte window probe starts with that byte. */
+		d->zwp_pending = false;
+		if (sgt(e, d->snd_nxt)) {
+			ring_append(d, s, e, ts, p);
+			d->snd_nxt = e;
+		}
+		d->last_tx_ts = ts;
+		return;
+	}
+	if (sge(s, d->snd_nxt)) {
+		/* New data (a gap before it is a hole the capture missed). */
+		if (!fin && len == 1 && zw && s == d->snd_nxt) {
+			/* A probe of one new byte: not sent until accepted. */
+			d->zero_window_probes++;
+			d->zwp_pending = true;
+			d->zwp_seq = s;
+			d->last_tx_ts = ts;
+			return;
+		}
+		d->zwp_pending = false;
+		ring_append(d, s, e, ts, p);
+		d->snd_nxt = e;
+		d->last_tx_ts = ts;
+		return;
+	}
+	if (sgt(e, d->snd_nxt))
+		d->snd_nxt = e;
+	if (!fin && len <= 1 && zw) {
+		d->zero_window_probes++;
+		return;
+	}
+	if (d->una_init && sle(e, d->snd_una)) {
+		/* Wholly acknowledged already: a spurious retransmission. */
+		d->retrans_pkts++;
+		d->spurious_retrans++;
+		classify_retrans(d, o, s, ts);
+		note_retrans(d, s, e, true);
+		d->last_tx_ts = ts;
+		return;
+	}
+	/* Ranges it overlaps: mark them retransmitted. */
+	for (i = 0; i < d->count; i++) {
+		struct nd_seg *g = at(d, i);
+		if (slt(g->seq, e) && sgt(g->end, s)) {
+			seen = true;
+			g->flags |= ND_SEG_RETX;
+			g->t = ts;
+			g->tsval = p->opt.has_ts ? p->opt.tsval : 0;
+			g->flags = (uint8_t)((g->flags & ~ND_SEG_TS) | (p->opt.has_ts ? ND_SEG_TS : 0));
+		}
+	}
+	if (d->pre_valid && slt(s, d->pre_start))
+		seen = true;            /* sent before the capture started */
+	if (!seen && d->ring && !(d->una_init && slt(s, d->snd_una))) {
+		/* Inside a hole: never seen before. */
+		d->out_of_order++;
+		if (receiver_asked(d, o, s, 1))
+			d->out_of_order_retrans++;
+		ring_insert(d, s, e, ts, p, 0);
+		d->last_tx_ts = ts;
+		return;
+	}
+	/* Seen before (or partly below snd_una; or no ring to tell). */
+	d->retrans_pkts++;
+	classify_retrans(d, o, s, ts);
+	note_retrans(d, s, e, false);
+	d->last_tx_ts = ts;
+	/* Parts of it inside holes are now seen. */
+	if (d->ring) {
+		uint32_t cur = d->una_init && slt(s, d->snd_una) ? d->snd_una : s;
+
+		if (d->pre_valid && slt(cur, d->pre_start))
+			cur = d->pre_start;
+		uint32_t holes[4][2];
+		unsigned nh = 0;
+
+		for (i = 0; i < d->count && slt(cur, e) && nh < 4; i++) {
+			struct nd_seg *g = at(d, i);
+			if (sle(g->end, cur))
+				continue;
+			if (sgt(g->seq, cur)) {
+				holes[nh][0] = cur;
+				holes[nh++][1] = slt(g->seq, e) ? g->seq : e;
+			}
+			if (sgt(g->end, cur))
+				cur = g->end;
+		}
+		if (nh < 4 && slt(cur, e)) {
+			holes[nh][0] = cur;
+			holes[nh++][1] = e;
+		}
+		for (i = 0; i < nh; i++)
+			ring_insert(d, holes[i][0], holes[i][1], ts, p, ND_SEG_RETX);
+	}
+}
+
+/* ---- the receiver side: ACK @ack from side r for data of sender s ---- */
+
+static void pop(struct nd_infer_dir *d)
+{
+	d->head = (uint8_t)((d->head + 1u) & (d->cap - 1u));
+	d->count--;
+}
+
+static void acked(struct nd_infer_dir *s, const struct nd_pkt *p, uint32_t ack, uint64_t ts)
+{
+	uint32_t una = s->snd_una;
+	bool karn = false, have = false, ts_ok = false;
+	uint64_t last_t = 0, ts_t = 0;
+	uint8_t last_fl = 0;
+
+	if (s->zwp_pending && s->snd_nxt == s->zwp_seq && ack == s->zwp_seq + 1u)
+		s->snd_nxt = ack;       /* the probe byte was accepted */
+	if (s->seq_init && sgt(ack, s->snd_nxt)) {
+		s->capture_loss_bytes += (uint32_t)(ack - s->snd_nxt);
+		s->capture_loss_events++;
+		s->snd_nxt = ack;
+	}
+	while (s->count) {
+		struct nd_seg *g = at(s, 0);
+
+		if (s->pre_valid && slt(una, s->pre_start) && sle(s->pre_start, g->seq))
+			una = s->pre_start;     /* before the capture: not a hole */
+		if (sgt(g->seq, una) && slt(una, ack)) {
+			/* A hole below this range: acked (partly), never seen. */
+			uint32_t top = slt(g->seq, ack) ? g->seq : ack;
+			s->capture_loss_bytes += (uint32_t)(top - una);
+			s->capture_loss_events++;
+		}
+		if (sgt(g->end, ack)) {
+			if (slt(g->seq, ack))
+				g->seq = ack;           /* partly acked */
+			break;
+		}
+		karn |= (g->flags & ND_SEG_RETX) != 0;
+		if (!ts_ok && p->opt.has_ts && (g->flags & ND_SEG_TS) && g->tsval == p->opt.tsecr) {
+			ts_ok = true;
+			ts_t = g->t;
+		}
+		have = true;
+		last_t = g->t;
+		last_fl = g->flags;
+		una = g->end;
+		pop(s);
+	}
+	if (have && !karn && !(last_fl & (ND_SEG_SACKED | ND_SEG_MERGED | ND_SEG_RETX)) &&
+	    ts >= last_t) {
+		rtt_sample(s, ts - last_t);
+	} else if (ts_ok && ts >= ts_t) {
+		rtt_sample(s, ts - ts_t);
+		s->rtt_ts_samples++;
+	}
+	s->snd_una = ack;
+	if (s->sack_high_valid && sge(ack, s->sack_high))
+		s->sack_high_valid = false;
+}
+
+static void sack_blocks(struct nd_infer_dir *s, const struct nd_pkt *p, uint32_t ack, uint64_t ts,
+			struct nd_infer_dir *r)
+{
+	const struct nd_tcp_opts *o = &p->opt;
+	unsigned first = 0;
+
+	if (!o->nsack)
+		return;
+	/* D-SACK (RFC 2883) */
+	if (sle(o->sack[0][1], ack) ||
+	    (o->nsack >= 2 && sge(o->sack[0][0], o->sack[1][0]) && sle(o->sack[0][1], o->sack[1][1]))) {
+		uint32_t l = o->sack[0][0], h = o->sack[0][1];
+		first = 1;
+		if (slt(l, h)) {
+			s->dsack++;
+			for (unsigned k = 0; s->ext && k < s->ext->recent_n; k++)
+				if (slt(s->ext->recent[k].seq, h) && sgt(s->ext->recent[k].end, l)) {
+					if (!s->ext->recent[k].spurious) {
+						s->ext->recent[k].spurious = true;
+						s->spurious_retrans++;
+					}
+					break;
+				}
+		}
+	}
+	for (unsigned b = first; b < o->nsack; b++) {
+		uint32_t l = o->sack[b][0], h = o->sack[b][1];
+		if (!sgt(h, l) || !sgt(l, ack) || (uint32_t)(h - ack) > SANE_SPAN)
+			continue;
+		if (!s->sack_high_valid || sgt(h, s->sack_high)) {
+			s->sack_high = h;
+			s->sack_high_valid = true;
+		}
+		r->evidence_ts = ts;
+		for (unsigned i = 0; i < s->count; i++) {
+			struct nd_seg *g = at(s, i);
+			if (sge(g->seq, l) && sle(g->end, h))
+				g->flags |= ND_SEG_SACKED;
+		}
+	}
+}
+
+static void receiver(struct nd_infer_dir *r, struct nd_infer_dir *s, const struct nd_dir *rd,
+		     const struct nd_dir *sd, const struct nd_pkt *p, uint64_t ts)
+{
+	uint32_t ack = p->ack, win;
+	uint8_t f = p->flags;
+	bool pure = !(f & (ND_TH_SYN | ND_TH_FIN | ND_TH_RST)) && p->payload_len == 0;
+
+	/* Window, scaled when both SYNs told the shifts. */
+	r->win_scaled = rd->syn_seen && sd->syn_seen;
+	win = p->window;
+	if (!(f & ND_TH_SYN) && r->win_scaled && rd->has_wscale && sd->has_wscale)
+		win <<= (rd->wscale > 14 ? 14 : rd->wscale);
+	if (!r->win_seen || win < r->win_min)
+		r->win_min = win;
+	if (win > r->win_max)
+		r->win_max = win;
+	r->win_seen = true;
+	if (p->window == 0 && !(f & (ND_TH_SYN | ND_TH_FIN | ND_TH_RST)))
+		r->zero_window++;
+
+	if (!(f & ND_TH_ACK)) {
+		r->last_win = p->window;
+		return;
+	}
+	if (r->ack_init && pure && ack == r->last_ack && p->window == r->last_win && p->window &&
+	    s->seq_init && sgt(s->snd_nxt, ack)) {
+		r->dupacks++;
+		r->dup_streak++;
+		r->evidence_ts = ts;
+	} else if (!r->ack_init || ack != r->last_ack) {
+		r->dup_streak = 0;
+	}
+	if (!s->una_init) {
+		s->una_init = true;
+		s->snd_una = ack;
+		if (s->seq_init && sgt(ack, s->snd_nxt) && (uint32_t)(ack - s->snd_nxt) < SANE_SPAN) {
+			s->capture_loss_bytes += (uint32_t)(ack - s->snd_nxt);
+			s->capture_loss_events++;
+			s->snd_nxt = ack;
+		}
+		/* ranges wholly below the first ACK seen */
+		while (s->count && sle(at(s, 0)->end, ack)) {
+			s->head = (uint8_t)((s->head + 1u) & (s->cap - 1u));
+			s->count--;
+		}
+	} else if (sgt(ack, s->snd_una) && (uint32_t)(ack - s->snd_una) < SANE_SPAN) {
+		acked(s, p, ack, ts);
+	}
+	sack_blocks(s, p, ack, ts, r);
+	r->ack_init = true;
+	r->last_ack = ack;
+	r->last_win = p->window;
+	r->last_ack_ts = ts;
+}
+
+void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t ts)
+{
+	struct nd_infer_dir *d = &c->dir[side].inf, *o = &c->dir[!side].inf;
+	uint32_t fp;
+
+	if (p->flags & ND_TH_RST)
+		return;                 /* RST sequence numbers are not data */
+	/* The same frame captured twice? (see infer.h) */
+	fp = p->seq * 0x9e3779b1u ^ p->ack * 0x85ebca6bu ^ p->payload_len * 0xc2b2ae35u ^
+	     ((uint32_t)p->flags << 16 | p->window) ^
+	     (p->opt.has_ts ? p->opt.tsval * 0x27d4eb2fu ^ p->opt.tsecr : 0);
+	if (d->last_pkt_ts && fp == d->fp && (p->payload_len || (p->flags & (ND_TH_SYN | ND_TH_FIN))) &&
+	    ts >= d->last_pkt_ts && ts - d->last_pkt_ts < DUP_FRAME_NS &&
+	    o->last_pkt_ts <= d->last_pkt_ts) {
+		d->dup_frames++;
+		return;
+	}
+	d->fp = fp;
+	d->last_pkt_ts = ts;
+	sender(d, o, p, ts);
+	receiver(d, o, &c->dir[side], &c->dir[!side], p, ts);
+}
+
+void nd_infer_release(struct nd_conn *c)
+{
+	for (int i = 0; i < 2; i++) {
+		struct nd_infer_dir *d = &c->dir[i].inf;
+		free(d->ring);
+		free(d->ext);
+		d->ring = NULL;
+		d->ext = NULL;
+		d->cap = d->count = d->head = 0;
+	}
+}
