@@ -290,8 +290,12 @@ static void rr_stop(struct cflow *f)
  * with both directions registered once saves the MOD and DEL calls. */
 static void crr_close(struct cflow *f)
 {
+	/* No EPOLL_CTL_DEL: close() removes the socket from the epoll set
+	 * because nothing else holds it (the sampling thread never touches
+	 * crr sockets; rr/stream ones leave through finish(), which does
+	 * remove them first). One system call less per transaction. */
 	if (f->fd >= 0)
-		close(f->fd);           /* also leaves the epoll set */
+		close(f->fd);
 	f->fd = -1;
 	f->crr_state = CRR_IDLE;
 }

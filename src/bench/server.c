@@ -123,7 +123,12 @@ static void conn_close(struct sworker *w, struct sconn *c)
 		__atomic_compare_exchange_n(&t->flows[c->flow].fd, &expect, -1, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_RELAXED);
 	}
-	close(c->fd);           /* also leaves the epoll set */
+	/* Leave the epoll set explicitly: close() alone removes the socket
+	 * only when its last reference goes, and the control thread may be
+	 * inside getsockopt(TCP_INFO) on it at this moment — the registration
+	 * would outlive the connection and report events for freed memory. */
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -205,6 +205,13 @@ static void json_dir(struct nd_json *j, const char *key, const struct nd_fwd_sta
 	nd_json_double(j, "p99", (double)nd_hist_percentile(&e->sojourn_ns, 99) / 1e3, 1);
 	nd_json_double(j, "max", (double)nd_hist_max(&e->sojourn_ns) / 1e3, 1);
 	nd_json_obj_close(j);
+	nd_json_obj_open(j, "tx_late_us");
+	nd_json_u64(j, "count", nd_hist_count(&s->tx_late_ns));
+	nd_json_double(j, "p50", (double)nd_hist_percentile(&s->tx_late_ns, 50) / 1e3, 1);
+	nd_json_double(j, "p99", (double)nd_hist_percentile(&s->tx_late_ns, 99) / 1e3, 1);
+	nd_json_double(j, "p99.9", (double)nd_hist_percentile(&s->tx_late_ns, 99.9) / 1e3, 1);
+	nd_json_double(j, "max", (double)nd_hist_max(&s->tx_late_ns) / 1e3, 1);
+	nd_json_obj_close(j);
 	nd_json_obj_close(j);
 }
 

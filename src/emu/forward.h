@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "core/hist.h"
 #include "emu/sched.h"
 
 struct nd_fwd;
@@ -19,6 +20,9 @@ struct nd_fwd;
 struct nd_fwd_stats {
 	struct nd_emu_stats emu;
 	uint64_t rx_frames, rx_oversize, rx_pool_full, tx_errors, kernel_drops;
+	/* How late each frame left against its exact departure time (the
+	 * emulator's own delay error: wake-up and send latency). */
+	struct nd_hist tx_late_ns;
 	uint64_t elapsed_ns;            /* since the start */
 };
 

@@ -199,6 +199,7 @@ bl_server_start() {
 	bl_bg "$BL_NSS" 300 "$BL_TMP/server.$port.out" "$BL_TMP/server.$port.err" \
 		"$NETDX" bench server --once --bind "$BL_SIP" --port "$port" "$@"
 	BL_SRV_PID=$BL_LAST_PID
+	BL_SRV_PORT=$port
 	if ! bl_wait_listen "$BL_NSS" "$port" 10 "$BL_SRV_PID"; then
 		diag "server on port $port did not listen within 10 s"
 		diagf "$BL_TMP/server.$port.err"
@@ -210,6 +211,10 @@ bl_server_start() {
 bl_server_wait() {
 	bl_wait_pid "$BL_SRV_PID" "${1:-15}"
 	BL_SRV_RC=$BL_RC
+	# a server that did not end cleanly: show what it said
+	if [[ $BL_RC -ne 0 && -n ${BL_SRV_PORT:-} ]]; then
+		diagf "$BL_TMP/server.$BL_SRV_PORT.err"
+	fi
 	return "$BL_RC"
 }
 
