@@ -167,10 +167,12 @@ static void *dir_main(void *arg)
 				uint32_t s = out[i];
 				uint64_t sent;
 
-				if (send(d->tx_fd, d->pool + (size_t)s * SLOT, d->lens[s], MSG_DONTWAIT) < 0)
-					d->tx_errors++;
+				/* lateness at the moment the frame is handed to the
+				 * kernel (send() itself runs the peer's receive path) */
 				sent = mono_ns();
 				nd_hist_record(&d->tx_late, sent > due[i] ? sent - due[i] : 0);
+				if (send(d->tx_fd, d->pool + (size_t)s * SLOT, d->lens[s], MSG_DONTWAIT) < 0)
+					d->tx_errors++;
 				d->free_slots[d->nfree++] = s;
 			}
 			for (uint32_t i = 0; i < nd; i++)
