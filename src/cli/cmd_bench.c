@@ -177,7 +177,11 @@ static void read_line_file(const char *path, char *buf, size_t len)
 			*p = ' ';
 }
 
-static void json_counters(struct nd_json *j, const char *key, const struct nd_bench_counters *c)
+static void json_tcpinfo(struct nd_json *j, const char *key, const struct nd_tcpinfo *t);
+
+/* One side's counters, with its TCP_INFO when @ti is given. */
+static void json_counters(struct nd_json *j, const char *key, const struct nd_bench_counters *c,
+			  const struct nd_tcpinfo *ti)
 {
 	nd_json_obj_open(j, key);
 	nd_json_u64(j, "tx_bytes", c->tx_bytes);
@@ -187,6 +191,8 @@ static void json_counters(struct nd_json *j, const char *key, const struct nd_be
 	nd_json_u64(j, "connect_failures", c->connect_failures);
 	nd_json_u64(j, "resets", c->resets);
 	nd_json_u64(j, "timeouts", c->timeouts);
+	if (ti)
+		json_tcpinfo(j, "tcp_info", ti);
 	nd_json_obj_close(j);
 }
 
@@ -374,8 +380,8 @@ static void report_json(const struct nd_bench_result *r, const struct bench_opts
 	json_meta(&j, r, bo, host);
 
 	nd_json_obj_open(&j, "totals");
-	json_counters(&j, "client", &t->cl);
-	json_counters(&j, "server", &t->sv);
+	json_counters(&j, "client", &t->cl, NULL);
+	json_counters(&j, "server", &t->sv, NULL);
 	nd_json_bool(&j, "reconciled", t->reconciled);
 	nd_json_bool(&j, "reconciled_excluding_stalled", t->reconciled_live);
 	nd_json_double(&j, "duration_s", secs, 6);
@@ -448,26 +454,8 @@ static void report_json(const struct nd_bench_result *r, const struct bench_opts
 			nd_json_double(&j, "max", (double)f->lat_max_ns / 1e3, 3);
 			nd_json_obj_close(&j);
 		}
-		nd_json_obj_open(&j, "client");
-		nd_json_u64(&j, "tx_bytes", f->client.tx_bytes);
-		nd_json_u64(&j, "rx_bytes", f->client.rx_bytes);
-		nd_json_u64(&j, "transactions", f->client.transactions);
-		nd_json_u64(&j, "connects", f->client.connects);
-		nd_json_u64(&j, "connect_failures", f->client.connect_failures);
-		nd_json_u64(&j, "resets", f->client.resets);
-		nd_json_u64(&j, "timeouts", f->client.timeouts);
-		json_tcpinfo(&j, "tcp_info", &f->client_ti);
-		nd_json_obj_close(&j);
-		nd_json_obj_open(&j, "server");
-		nd_json_u64(&j, "tx_bytes", f->server.tx_bytes);
-		nd_json_u64(&j, "rx_bytes", f->server.rx_bytes);
-		nd_json_u64(&j, "transactions", f->server.transactions);
-		nd_json_u64(&j, "connects", f->server.connects);
-		nd_json_u64(&j, "connect_failures", f->server.connect_failures);
-		nd_json_u64(&j, "resets", f->server.resets);
-		nd_json_u64(&j, "timeouts", f->server.timeouts);
-		json_tcpinfo(&j, "tcp_info", &f->server_ti);
-		nd_json_obj_close(&j);
+		json_counters(&j, "client", &f->client, &f->client_ti);
+		json_counters(&j, "server", &f->server, &f->server_ti);
 		nd_json_arr_open(&j, "intervals");
 		for (uint32_t k = 0; k < f->nsamples; k++) {
 			const struct nd_bench_sample *s = &f->samples[k];
