@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 
 PKGS=(build-essential meson ninja-build pkg-config python3
       libpcap-dev libxxhash-dev libmnl-dev
-      tcpdump iperf3 iproute2 iptables ethtool time tcptrace)
+      tcpdump iperf3 iproute2 iptables ethtool time tcptrace procps)
 
 deps() {
 	local missing=() p
