@@ -57,6 +57,10 @@ static void meta_line(struct nd_conn_writer *w)
 
 static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d)
 {
+	uint32_t wmin = 0, wmax = 0;
+	bool wscaled = false, ws_lb = false;
+	int ws;
+
 	nd_json_obj_open(j, name);
 	nd_json_u64(j, "pkts", d->pkts);
 	nd_json_u64(j, "bytes", d->bytes);
@@ -68,11 +72,16 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d
 		nd_json_u64(j, "mss", d->mss);
 	else
 		nd_json_null(j, "mss");
+	ws = nd_infer_wscale(d, &ws_lb);
 	if (d->has_wscale)
 		nd_json_u64(j, "wscale", d->wscale);
+	else if (ws >= 0)
+		nd_json_u64(j, "wscale", (uint64_t)ws);
 	else
 		nd_json_null(j, "wscale");
-	nd_json_bool(j, "wscale_inferred", false);
+	nd_json_bool(j, "wscale_inferred", !d->has_wscale && ws >= 0);
+	if (!d->has_wscale && ws >= 0 && ws_lb)
+		nd_json_bool(j, "wscale_lower_bound", true);
 	if (d->syn_seen) {
 		nd_json_bool(j, "sack_perm", d->sack_perm);
 		nd_json_bool(j, "ts_opt", d->ts_on_syn);
@@ -106,11 +115,11 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d
 	nd_json_u64(j, "bytes", d->inf.capture_loss_bytes);
 	nd_json_u64(j, "holes", d->inf.capture_loss_events);
 	nd_json_obj_close(j);
-	if (d->inf.win_seen) {
+	if (nd_infer_window(d, &wmin, &wmax, &wscaled)) {
 		nd_json_obj_open(j, "window");
-		nd_json_u64(j, "min", d->inf.win_min);
-		nd_json_u64(j, "max", d->inf.win_max);
-		nd_json_bool(j, "scaled", d->inf.win_scaled);
+		nd_json_u64(j, "min", wmin);
+		nd_json_u64(j, "max", wmax);
+		nd_json_bool(j, "scaled", wscaled);
 		nd_json_obj_close(j);
 	} else {
 		nd_json_null(j, "window");

@@ -575,6 +575,15 @@ static void receiver(struct nd_infer_dir *r, struct nd_infer_dir *s, const struc
 	} else if (!r->ack_init || ack != r->last_ack) {
 		r->dup_streak = 0;
 	}
+	/* The window the sender uses (RFC 793 SND.WL1/WL2, as Linux's
+	 * tcp_may_update_window): from a newer ACK or newer sequence, or
+	 * grown (or closed) at the same ones. */
+	if (!r->ws_win_init || !s->una_init || sgt(ack, s->snd_una) || sgt(p->seq, r->ws_wl1) ||
+	    (p->seq == r->ws_wl1 && (p->window > r->ws_win || !p->window))) {
+		r->ws_win_init = true;
+		r->ws_win = p->window;
+		r->ws_wl1 = p->seq;
+	}
 	if (!s->una_init) {
 		s->una_init = true;
 		s->snd_una = ack;
@@ -598,10 +607,37 @@ static void receiver(struct nd_infer_dir *r, struct nd_infer_dir *s, const struc
 	r->last_ack_ts = ts;
 }
 
+/* Window scale inference (see infer.h): data sender @d, advertiser @o. */
+static void ws_sample(struct nd_infer_dir *d, struct nd_infer_dir *o, const struct nd_pkt *p,
+		      bool new_data)
+{
+	uint32_t flight, raw = o->ws_win;
+	unsigned s = 0;
+
+	if (p->payload_len > d->max_seg)
+		d->max_seg = p->payload_len;
+	/* Only new data: it was sent within the window of the latest ACK; a
+	 * retransmission may lie beyond a window that has shrunk since. */
+	if (!new_data || !d->seq_init || !d->una_init || !o->ws_win_init || !raw || !sgt(d->snd_nxt, d->snd_una))
+		return;
+	flight = d->snd_nxt - d->snd_una;
+	if (flight > SANE_SPAN)
+		return;
+	while (s < 14 && ((uint64_t)raw << s) + d->max_seg < flight)
+		s++;
+	if (o->ws_samples < UINT32_MAX)
+		o->ws_samples++;
+	if (s > 0)
+		o->ws_exceeded = true;
+	if (s > o->ws_need)
+		o->ws_need = (uint8_t)s;
+}
+
 void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t ts)
 {
 	struct nd_infer_dir *d = &c->dir[side].inf, *o = &c->dir[!side].inf;
-	uint32_t fp;
+	uint32_t fp, nxt;
+	bool nxt_ok;
 
 	if (p->flags & ND_TH_RST)
 		return;                 /* RST sequence numbers are not data */
@@ -617,8 +653,41 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 	}
 	d->fp = fp;
 	d->last_pkt_ts = ts;
+	nxt = d->snd_nxt;
+	nxt_ok = d->seq_init;
 	sender(d, o, p, ts);
 	receiver(d, o, &c->dir[side], &c->dir[!side], p, ts);
+	if (p->payload_len && !c->dir[!side].syn_seen)
+		ws_sample(d, o, p, !nxt_ok || sgt(d->snd_nxt, nxt));
+}
+
+int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound)
+{
+	if (d->syn_seen || !d->inf.ws_samples)
+		return -1;
+	if (lower_bound)
+		*lower_bound = d->inf.ws_samples < ND_WS_MIN_SAMPLES || !d->inf.ws_exceeded;
+	return d->inf.ws_need;
+}
+
+bool nd_infer_window(const struct nd_dir *d, uint32_t *min, uint32_t *max, bool *scaled)
+{
+	bool lb = true;
+	int ws;
+
+	if (!d->inf.win_seen)
+		return false;
+	*min = d->inf.win_min;
+	*max = d->inf.win_max;
+	*scaled = d->inf.win_scaled;
+	ws = nd_infer_wscale(d, &lb);
+	if (!*scaled && ws >= 0 && !lb) {
+		/* Without its SYN every window of this side is a raw 16-bit value. */
+		*min <<= ws;
+		*max <<= ws;
+		*scaled = true;
+	}
+	return true;
 }
 
 void nd_infer_release(struct nd_conn *c)

@@ -64,6 +64,17 @@
  *    retransmission, and ACKing it is not capture loss.
  *  - Window: scaled by the sender's shift when both SYNs were seen (RFC
  *    7323), else raw and win_scaled false.
+ *  - Window scale without the SYN of the side advertising the windows: on
+ *    every segment of new data of the other side (sent within the window
+ *    of the latest ACK; retransmissions are not), once both ACKs and windows are
+ *    known, the flight (snd_nxt - snd_una as the capture sees them) against
+ *    the raw window W (> 0) the sender uses (updated as RFC 793 SND.WL1/
+ *    WL2: a reordered or duplicate ACK does not shrink it) gives the smallest shift s in
+ *    0..14 with flight <= (W << s) + MSS (MSS: the largest payload that
+ *    side sent); the inferred shift is the largest such s over the
+ *    connection (O(1) per packet). It is exact after ND_WS_MIN_SAMPLES
+ *    samples with at least one flight above W + MSS; otherwise it is only a
+ *    lower bound. Exact shifts also scale the reported windows.
  */
 #ifndef NETDX_TCP_INFER_H
 #define NETDX_TCP_INFER_H
@@ -76,6 +87,7 @@
 #define ND_INFER_RING_MIN 2
 #define ND_INFER_RING_MAX 64
 #define ND_INFER_RECENT 4
+#define ND_WS_MIN_SAMPLES 10
 
 /*
  * A compact log-linear histogram of RTTs in microseconds: values 0..7 have
@@ -157,9 +169,30 @@ struct nd_infer_dir {
 	uint32_t dup_streak;        /* dupacks in a row at last_ack */
 	uint64_t last_ack_ts;       /* last ACK sent */
 	uint64_t evidence_ts;       /* last dupack or SACK sent */
+
+	/* --- window scale inference (no SYN from this side) --- */
+	uint32_t max_seg;           /* as sender: largest payload sent */
+	uint32_t ws_samples;        /* flights of the other side measured against our windows */
+	uint8_t ws_need;            /* smallest shift that fits every flight so far */
+	bool ws_exceeded;           /* a flight was above raw window + MSS */
+	bool ws_win_init;
+	uint16_t ws_win;            /* raw window the other side uses (RFC 793 WL1/WL2 rule) */
+	uint32_t ws_wl1;            /* sequence number of the segment it came from */
 };
 
 struct nd_conn;
+struct nd_dir;
+
+/* nd_infer_wscale - window scale of the windows side @d advertises,
+ * inferred when its SYN was not seen: the shift, or -1 when not inferred
+ * (SYN seen, or no flight measured). *@lower_bound tells whether the
+ * evidence only gives a lower bound. */
+int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound);
+
+/* nd_infer_window - min and max window @d advertised, scaled by the shift
+ * from both SYNs or an exact inferred one; returns whether scaled. False
+ * (and nothing set) when no window was seen. */
+bool nd_infer_window(const struct nd_dir *d, uint32_t *min, uint32_t *max, bool *scaled);
 
 /* nd_infer_packet - account segment @p sent by key side @side at @ts.
  * Called by the tracker after its own accounting (not for malformed

@@ -411,6 +411,108 @@ static void test_p50(void)
 	}
 }
 
+/* Window scale inference without the handshake: the client keeps 200 KB in
+ * flight against raw windows of 1000 from the server: 1000 << 7 = 128000 is
+ * too small, 1000 << 8 = 256000 fits. */
+static void ws_flow(struct nd_tracker *t, bool handshake, unsigned nseg)
+{
+	struct opt o = { .win = 1000 };
+
+	if (handshake)
+		hs(t, 0, 999, 5000);
+	pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &o);       /* server ACK, raw window 1000 */
+	for (unsigned i = 0; i < nseg; i++)
+		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
+	pkt(t, 0, 50 * MS, A, 5001, 1000 + nseg * 1000u, 0, &o);
+	finish(t);
+}
+
+static void test_wscale_midstream(void)
+{
+	struct nd_tracker *t = mk();
+	const struct nd_dir *sd, *cd;
+	uint32_t mn = 0, mx = 0;
+	bool lb = true, sc = false;
+
+	ws_flow(t, false, 200);
+	ND_CHECK_EQ(ndone, 1);
+	ND_CHECK_EQ(last.client_by, ND_CLIENT_PORT);
+	sd = &last.dir[!last.client];
+	cd = &last.dir[last.client];
+	ND_CHECK_EQ(nd_infer_wscale(sd, &lb), 8);
+	ND_CHECK(!lb);
+	ND_CHECK_EQ(sd->inf.ws_samples, 200);
+	ND_CHECK_EQ(nd_infer_wscale(cd, &lb), -1);       /* the server sent no data */
+	ND_CHECK(nd_infer_window(sd, &mn, &mx, &sc));
+	ND_CHECK(sc);
+	ND_CHECK_EQ(mn, 256000);
+	ND_CHECK_EQ(mx, 256000);
+}
+
+/* A duplicate ACK with a smaller window after a window update (reordered at
+ * the capture point) does not shrink the window the sender uses. */
+static void test_wscale_window_update_order(void)
+{
+	struct nd_tracker *t = mk();
+	struct opt small = { .win = 1000 }, big = { .win = 2000 };
+	bool lb = true;
+
+	pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &small);
+	pkt(t, 0, 10 * MS + 1, A, 5001, 1000, 0, &big);   /* window update */
+	pkt(t, 0, 10 * MS + 2, A, 5001, 1000, 0, &small); /* stale, reordered */
+	for (unsigned i = 0; i < 20; i++)       /* 20000 in flight: 2000 << 3 + 1000 */
+		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
+	finish(t);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 4);
+	ND_CHECK(!lb);
+}
+
+/* With the handshake seen the scale is never inferred. */
+static void test_wscale_handshake_not_inferred(void)
+{
+	struct nd_tracker *t = mk();
+	bool lb = false;
+
+	ws_flow(t, true, 200);
+	ND_CHECK_EQ(ndone, 1);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[0], &lb), -1);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[1], &lb), -1);
+	ND_CHECK_EQ(last.dir[!last.client].inf.ws_samples, 0);
+}
+
+/* Too little evidence: a lower bound only, windows stay raw. */
+static void test_wscale_lower_bound(void)
+{
+	struct nd_tracker *t = mk();
+	uint32_t mn = 0, mx = 0;
+	bool lb = false, sc = true;
+
+	ws_flow(t, false, 5);                   /* 5000 in flight: 1000 << 2 + 1000 */
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 2);
+	ND_CHECK(lb);
+	ND_CHECK(nd_infer_window(&last.dir[!last.client], &mn, &mx, &sc));
+	ND_CHECK(!sc);
+	ND_CHECK_EQ(mx, 1000);
+
+	t = mk();                               /* many samples, never above the window */
+	ws_flow(t, false, 1);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 0);
+	ND_CHECK(lb);
+	t = mk();
+	{
+		struct opt o = { .win = 1000 };
+		pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &o);
+		for (unsigned i = 0; i < 20; i++) {
+			C(11 * MS + i * MS, A, 1000 + i * 500u, 5001, 500);
+			pkt(t, 0, 11 * MS + i * MS + 500 * US, A, 5001, 1500 + i * 500u, 0, &o);
+		}
+		finish(t);
+	}
+	ND_CHECK_EQ(last.dir[!last.client].inf.ws_samples, 20);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 0);
+	ND_CHECK(lb);
+}
+
 int main(void)
 {
 	ND_RUN(test_rtt_exact);
@@ -428,5 +530,9 @@ int main(void)
 	ND_RUN(test_ring_cap);
 	ND_RUN(test_hist);
 	ND_RUN(test_p50);
+	ND_RUN(test_wscale_midstream);
+	ND_RUN(test_wscale_handshake_not_inferred);
+	ND_RUN(test_wscale_window_update_order);
+	ND_RUN(test_wscale_lower_bound);
 	return nd_test_done();
 }
