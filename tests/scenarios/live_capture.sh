@@ -22,57 +22,11 @@
 # failure, SIGINT and SIGTERM.
 set -u
 
-netdx=${1:-}
-if [[ -z "$netdx" || ! -x "$netdx" ]]; then
-	echo "1..0 # SKIP netdx binary not given or not executable: '${netdx}'"
-	exit 0
-fi
-netdx=$(cd "$(dirname "$netdx")" && pwd)/$(basename "$netdx")
-if [[ $EUID -ne 0 ]]; then echo "1..0 # SKIP needs root (network namespaces)"; exit 0; fi
-for t in ip tcpdump python3 timeout; do
-	if ! command -v "$t" >/dev/null; then echo "1..0 # SKIP $t not installed"; exit 0; fi
-done
-if ! ip netns list >/dev/null 2>&1; then echo "1..0 # SKIP ip netns not available"; exit 0; fi
-
-nsc="ndx-lc-$$-c"
-nss="ndx-lc-$$-s"
-vc="ndxlc$$"
-vs="ndxls$$"
-tmp=$(mktemp -d /tmp/ndx-live.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	ip netns del "$nsc" 2>/dev/null || true
-	ip netns del "$nss" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
-diag() { sed 's/^/# /' "$@"; }
-
-if ! { ip netns add "$nsc" && ip netns add "$nss" &&
-	ip link add "$vc" netns "$nsc" type veth peer name "$vs" netns "$nss"; } 2>"$tmp/setup.err"; then
-	echo "1..0 # SKIP cannot create namespaces/veth: $(head -1 "$tmp/setup.err")"
-	exit 0
-fi
-for pair in "$nsc:$vc:10.78.0.1" "$nss:$vs:10.78.0.2"; do
-	IFS=: read -r ns dev addr <<<"$pair"
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1 || true
-	ip -n "$ns" link set "$dev" up
-done
+# shellcheck source=tests/scenarios/ns2_lib.sh
+source "$(dirname "$0")/ns2_lib.sh"
+ns2_init "${1:-}" lc tcpdump python3 timeout
+netdx=$NETDX nsc=$NS_A nss=$NS_B vc=$VETH_A tmp=$TMP
+ns2_up 10.78.0.1 10.78.0.2
 
 echo "1..14"
 
@@ -176,7 +130,7 @@ json.dump({"counts": counts, "meta": meta is not None,
 EOF
 
 ip netns exec "$nss" python3 "$tmp/server.py" >"$tmp/server.out" 2>&1 &
-pids+=($!)
+PIDS+=($!)
 
 wait_for() {  # wait_for FILE PATTERN TENTHS
 	local i
@@ -196,10 +150,10 @@ wait_for "$tmp/server.out" ready 100 || { diag "$tmp/server.out"; echo "Bail out
 
 # --- 1-6: netdx and tcpdump side by side -------------------------------------
 ip netns exec "$nsc" tcpdump -i "$vc" -nn --immediate-mode -s 256 -w "$tmp/cap.pcap" 2>"$tmp/tcpdump.err" &
-tdpid=$!; pids+=("$tdpid")
+tdpid=$!; PIDS+=("$tdpid")
 wait_for "$tmp/tcpdump.err" listening 100 || diag "$tmp/tcpdump.err"
 ip netns exec "$nsc" "$netdx" tcp -i "$vc" --duration 7 --json >"$tmp/live.json" 2>"$tmp/live.err" &
-ndpid=$!; pids+=("$ndpid")
+ndpid=$!; PIDS+=("$ndpid")
 wait_for "$tmp/live.err" "capturing on" 100 || diag "$tmp/live.err"   # netdx says so once the capture is active
 timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 12 2>"$tmp/client.err" || diag "$tmp/client.err"
 wait_pid "$ndpid" 20; ndrc=$rc
@@ -231,7 +185,7 @@ pyq 'print("# total packets: tcpdump %d, netdx %d, connections %d" % (sum(w.valu
 
 # --- 8-10: SIGINT ends a live capture cleanly -------------------------------
 ip netns exec "$nsc" "$netdx" tcp -i "$vc" --json >"$tmp/int.json" 2>"$tmp/int.err" &
-ipid=$!; pids+=("$ipid")
+ipid=$!; PIDS+=("$ipid")
 wait_for "$tmp/int.err" "capturing on" 100 || diag "$tmp/int.err"
 timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 3 2>"$tmp/client.err" || diag "$tmp/client.err"
 sleep 0.5
@@ -246,7 +200,7 @@ check "after SIGINT, a summary line and the 3 connections are printed" \
 # --- 11-12: periodic reports and a filter, live -------------------------------
 ip netns exec "$nsc" "$netdx" tcp -i "$vc" --interval 0.5 --duration 3 -f 'tcp port 7001' --json \
 	>"$tmp/ivl.json" 2>"$tmp/ivl.err" &
-vpid=$!; pids+=("$vpid")
+vpid=$!; PIDS+=("$vpid")
 wait_for "$tmp/ivl.err" "capturing on" 100 || diag "$tmp/ivl.err"
 timeout 30 ip netns exec "$nsc" python3 "$tmp/client.py" 4 2>"$tmp/client.err" || diag "$tmp/client.err"
 wait_pid "$vpid" 20

@@ -19,72 +19,28 @@
 # removed on exit, failure, SIGINT and SIGTERM.
 set -u
 
-netdx=${1:-}
-if [[ -z "$netdx" || ! -x "$netdx" ]]; then
-	echo "1..0 # SKIP netdx binary not given or not executable: '${netdx}'"
-	exit 0
-fi
-netdx=$(cd "$(dirname "$netdx")" && pwd)/$(basename "$netdx")
-if [[ $EUID -ne 0 ]]; then echo "1..0 # SKIP needs root (network namespaces)"; exit 0; fi
-for t in ip tcpdump ss python3 timeout; do
-	if ! command -v "$t" >/dev/null; then echo "1..0 # SKIP $t not installed"; exit 0; fi
-done
-if ! ip netns list >/dev/null 2>&1; then echo "1..0 # SKIP ip netns not available"; exit 0; fi
-
-nsa="ndx-ws-$$-a"
-nsb="ndx-ws-$$-b"
-va="ndxwa$$"
-vb="ndxwb$$"
-tmp=$(mktemp -d /tmp/ndx-wscale.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	ip netns del "$nsa" 2>/dev/null || true
-	ip netns del "$nsb" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-
-if ! { ip netns add "$nsa" && ip netns add "$nsb" &&
-	ip link add "$va" netns "$nsa" type veth peer name "$vb" netns "$nsb"; } 2>"$tmp/setup.err"; then
-	echo "1..0 # SKIP cannot create namespaces/veth: $(head -1 "$tmp/setup.err")"
-	exit 0
-fi
-for pair in "$nsa:$va:10.87.0.1" "$nsb:$vb:10.87.0.2"; do
-	IFS=: read -r ns dev addr <<<"$pair"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$addr/24" dev "$dev"
-	# MSS-sized segments on the wire, so one MSS of slack is one segment
-	ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1 || true
-	ip -n "$ns" link set "$dev" up
-done
+# shellcheck source=tests/scenarios/ns2_lib.sh
+source "$(dirname "$0")/ns2_lib.sh"
+ns2_init "${1:-}" ws tcpdump ss python3 timeout
+netdx=$NETDX nsa=$NS_A nsb=$NS_B va=$VETH_A vb=$VETH_B tmp=$TMP
+ns2_up 10.87.0.1 10.87.0.2
 
 echo "1..4"
 
 ip netns exec "$nsa" "$netdx" bench server --once >"$tmp/server.out" 2>&1 &
-pids+=($!)
+PIDS+=($!)
 for _ in $(seq 50); do
 	ip netns exec "$nsa" ss -ltn 2>/dev/null | grep -q ':7250 ' && break
 	sleep 0.1
 done
 ip netns exec "$nsb" "$netdx" bench stream 10.87.0.1 --duration 4 --rcvbuf "${NDX_WS_RCVBUF:-256K}" >"$tmp/client.out" 2>&1 &
 cpid=$!
-pids+=($cpid)
+PIDS+=($cpid)
 sleep 1.5
 ip netns exec "$nsb" tcpdump -i "$vb" -s 128 --immediate-mode -U -w "$tmp/mid.pcap" tcp port 7250 \
 	>"$tmp/tcpdump.err" 2>&1 &
 tpid=$!
-pids+=($tpid)
+PIDS+=($tpid)
 # the real scale: the receiver's rcv_wscale, on its busiest connection
 rcv=""
 for _ in 1 2 3 4 5; do
