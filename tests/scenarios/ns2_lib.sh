@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ns2_lib.sh — sourced by scenario tests that need two network namespaces
 # joined by one veth pair (TAP output).
 #
@@ -40,6 +41,7 @@ ns2_init() {
 		exit 0
 	fi
 	NETDX=$(cd "$(dirname "$netdx")" && pwd)/$(basename "$netdx")
+	export NETDX
 	if [[ $EUID -ne 0 ]]; then echo "1..0 # SKIP needs root (network namespaces)"; exit 0; fi
 	for t in ip "$@"; do
 		if ! command -v "$t" >/dev/null; then echo "1..0 # SKIP $t not installed"; exit 0; fi

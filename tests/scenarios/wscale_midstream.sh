@@ -22,7 +22,7 @@ set -u
 # shellcheck source=tests/scenarios/ns2_lib.sh
 source "$(dirname "$0")/ns2_lib.sh"
 ns2_init "${1:-}" ws tcpdump ss python3 timeout
-netdx=$NETDX nsa=$NS_A nsb=$NS_B va=$VETH_A vb=$VETH_B tmp=$TMP
+netdx=$NETDX nsa=$NS_A nsb=$NS_B vb=$VETH_B tmp=$TMP
 ns2_up 10.87.0.1 10.87.0.2
 
 echo "1..4"
@@ -35,7 +35,7 @@ for _ in $(seq 50); do
 done
 ip netns exec "$nsb" "$netdx" bench stream 10.87.0.1 --duration 4 --rcvbuf "${NDX_WS_RCVBUF:-256K}" >"$tmp/client.out" 2>&1 &
 cpid=$!
-PIDS+=($cpid)
+PIDS+=("$cpid")
 sleep 1.5
 ip netns exec "$nsb" tcpdump -i "$vb" -s 128 --immediate-mode -U -w "$tmp/mid.pcap" tcp port 7250 \
 	>"$tmp/tcpdump.err" 2>&1 &
