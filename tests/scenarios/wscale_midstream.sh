@@ -40,7 +40,7 @@ sleep 1.5
 ip netns exec "$nsb" tcpdump -i "$vb" -s 128 --immediate-mode -U -w "$tmp/mid.pcap" tcp port 7250 \
 	>"$tmp/tcpdump.err" 2>&1 &
 tpid=$!
-PIDS+=($tpid)
+PIDS+=("$tpid")
 # the real scale: the receiver's rcv_wscale, on its busiest connection
 rcv=""
 for _ in 1 2 3 4 5; do
@@ -93,7 +93,7 @@ EOF
 )
 echo "# netdx s2c (receiver) on the mid-stream capture: client_by syns wscale inferred lower_bound c2s_bytes = $res"
 echo "# ss (receiver namespace) rcv_wscale = ${rcv:-?}"
-read -r by syns ws inf lb bytes <<<"$res"
+read -r _ syns ws inf lb bytes <<<"$res"
 if [[ "$res" != none && "$syns" == 0 && "$bytes" -gt 1000000 ]]; then
 	ok "capture has no handshake and $bytes bytes of bulk data"
 else
