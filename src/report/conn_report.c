@@ -279,16 +279,34 @@ static const char *syn_opts(const struct nd_dir *d)
 	return d->ts_on_syn ? "T" : "-";
 }
 
+/* A side's window scale: from its SYN ("7"), inferred ("~7", or ">=7" when
+ * only a lower bound is known), or unknown ("-"). */
+static void ws_text(const struct nd_dir *d, char *buf, size_t len)
+{
+	bool lb = false;
+	int ws;
+
+	if (d->has_wscale) {
+		snprintf(buf, len, "%u", d->wscale);
+		return;
+	}
+	ws = nd_infer_wscale(d, &lb);
+	if (ws >= 0)
+		snprintf(buf, len, "%s%d", lb ? ">=" : "~", ws);
+	else
+		snprintf(buf, len, "-");
+}
+
 static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
 {
 	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
-	char cl[80], sv[80], pk[64], pl[64], a[24], b[24], mss[40], ws[40], rtt[32], note[64];
+	char cl[80], sv[80], pk[64], pl[64], a[24], b[24], mss[40], ws[64], rtt[32], note[64];
 	char start[32], opts[16];
 	time_t sec = (time_t)(c->first_ts / 1000000000u);
 	struct tm tm;
 
 	if (!w->header_done) {
-		fprintf(w->f, "%-12s %-28s %-28s %-11s %9s %15s %15s %11s %5s %5s %9s  %s\n", "START(UTC)",
+		fprintf(w->f, "%-12s %-28s %-28s %-11s %9s %15s %15s %11s %7s %5s %9s  %s\n", "START(UTC)",
 			"CLIENT", "SERVER", "STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c", "MSS c/s",
 			"WS", "OPTS", "HS-RTT", "NOTE");
 		w->header_done = true;
@@ -300,7 +318,9 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 	snprintf(pl, sizeof(pl), "%s/%s", human(cd->payload_bytes, a, sizeof(a)),
 		 human(sd->payload_bytes, b, sizeof(b)));
 	pair_opt(cd->has_mss, cd->mss, sd->has_mss, sd->mss, mss, sizeof(mss));
-	pair_opt(cd->has_wscale, cd->wscale, sd->has_wscale, sd->wscale, ws, sizeof(ws));
+	ws_text(cd, a, sizeof(a));
+	ws_text(sd, b, sizeof(b));
+	snprintf(ws, sizeof(ws), "%s/%s", a, b);
 	snprintf(opts, sizeof(opts), "%s/%s", syn_opts(cd), syn_opts(sd));
 	if (cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0)
 		snprintf(rtt, sizeof(rtt), "%.3fms", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e6);
@@ -318,7 +338,7 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 		strncat(note, "no-handshake ", sizeof(note) - strlen(note) - 1);
 	if (cd->malformed + sd->malformed)
 		strncat(note, "malformed", sizeof(note) - strlen(note) - 1);
-	fprintf(w->f, "%-12s %-28s %-28s %-11s %9.3f %15s %15s %11s %5s %5s %9s  %s\n", start,
+	fprintf(w->f, "%-12s %-28s %-28s %-11s %9.3f %15s %15s %11s %7s %5s %9s  %s\n", start,
 		nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
 		nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)), nd_conn_state_name(c->state),
 		secs(c->last_ts - c->first_ts), pk, pl, mss, ws, opts, rtt, note);
