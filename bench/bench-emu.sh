@@ -36,60 +36,11 @@ NAME=$(printf 'be%x' $$)
 NAME=${NAME:0:8}
 TMP=$(mktemp -d /tmp/ndx-bench-emu.XXXXXX)
 PIDS=()
-EMU_PID=""
-cleanup() {
-	local p ns
-	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-	for ns in "$NAME-snd" "$NAME-mid" "$NAME-rcv"; do
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=tests/scenarios/emu_lib.sh
+source "$here/../tests/scenarios/emu_lib.sh"
+emu_trap
 warn() { echo "bench-emu: $*" >&2; }
 
-emu_start() {
-	local out=$1 i; shift
-	"$NETDX" emu run "$NAME" --duration 300 --json --interval 0.5 "$@" >"$out" 2>"$out.err" &
-	EMU_PID=$!
-	PIDS+=("$EMU_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$out.err" 2>/dev/null && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	warn "emu run $* did not start: $(head -c 500 "$out.err")"
-	return 1
-}
-emu_stop() {
-	[[ -n $EMU_PID ]] || return 0
-	kill -INT "$EMU_PID" 2>/dev/null
-	timeout 15 tail --pid="$EMU_PID" -f /dev/null 2>/dev/null
-	kill -9 "$EMU_PID" 2>/dev/null && warn "emu run did not stop on SIGINT"
-	wait "$EMU_PID" 2>/dev/null
-	EMU_PID=""
-}
-# server_start PORT
-server_start() {
-	local i
-	ip netns exec "$NAME-rcv" timeout $((DUR + 120)) "$NETDX" bench server --once --port "$1" >"$TMP/server$1.out" 2>&1 &
-	SPID=$!
-	PIDS+=("$SPID")
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NAME-rcv" ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
-	warn "bench server on port $1 did not listen"
-	return 1
-}
 # client_bg OUT MODE PORT ARGS...: bench client in NAME-snd, in the background (CPID)
 client_bg() {
 	local out=$1 mode=$2 port=$3; shift 3
@@ -147,16 +98,16 @@ swait() {
 # run_load TAG EMUSPEC LOADMODE LOADARGS... : emulator, load on 7250, probe on 7251
 run_load() {
 	local tag=$1 spec=$2 mode=$3 lp="" ls="" ps=""; shift 3
-	emu_start "$TMP/emu-$tag" --fwd "$spec" || return 1
+	emu_start "$TMP/emu-$tag" --duration 300 --interval 0.5 --fwd "$spec" || return 1
 	if [[ $mode != none ]]; then
 		server_start 7250 || { emu_stop; return 1; }
-		ls=$SPID
+		ls=$SRV_PID
 		client_bg "$TMP/load-$tag.json" "$mode" 7250 --duration $((DUR + 2)) "$@"
 		lp=$CPID
 		sleep 1
 	fi
 	if server_start 7251; then
-		ps=$SPID
+		ps=$SRV_PID
 		client_bg "$TMP/probe-$tag.json" rr 7251 --flows 1 --threads 1 --duration "$DUR"
 		cwait "$CPID" "$TMP/probe-$tag.json"
 		swait "$ps" "$tag probe, port 7251"

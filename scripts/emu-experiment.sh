@@ -71,50 +71,14 @@ mkdir -p "$OUT" || exit 1
 OUT=$(cd "$OUT" && pwd)
 TMP=$(mktemp -d /tmp/ndx-emu-exp.XXXXXX)
 PIDS=()
-EMU_PID=""
-cleanup() {
-	local p ns
-	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-	for ns in "$NAME-snd" "$NAME-mid" "$NAME-rcv"; do
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=tests/scenarios/emu_lib.sh
+source "$(dirname "$0")/../tests/scenarios/emu_lib.sh"
+emu_trap
 log() { echo "emu-experiment: $*" >&2; }
 
 RATE=100M REV='delay=10ms'
 spec() { echo "rate=$RATE delay=10ms buffer=${1}bdp qdisc=$2"; }
 
-emu_start() {
-	local i
-	"$NETDX" emu run "$NAME" --json --fwd "$1" --rev "$REV" >"$TMP/emu.out" 2>"$TMP/emu.err" &
-	EMU_PID=$!
-	PIDS+=("$EMU_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$TMP/emu.err" 2>/dev/null && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	log "emu run did not start: $(head -c 500 "$TMP/emu.err")"
-	return 1
-}
-emu_stop() {
-	[[ -n $EMU_PID ]] || return 0
-	kill -INT "$EMU_PID" 2>/dev/null
-	timeout 15 tail --pid="$EMU_PID" -f /dev/null 2>/dev/null
-	kill -9 "$EMU_PID" 2>/dev/null && log "emu run did not stop on SIGINT"
-	wait "$EMU_PID" 2>/dev/null
-	EMU_PID=""
-}
 # stats FILE: `netdx emu stats` into FILE
 stats() { timeout 10 "$NETDX" emu stats "$NAME" >"$1" 2>&1; }
 # settings_ok FILE BUF QDISC: the stats show the point's qdisc and byte limit
@@ -130,18 +94,6 @@ ok = s["qdisc"] == sys.argv[3] and abs(s["limit_bytes"] - want) <= 1 and s["rate
     and abs(s["delay_ms"] - 10) < 1e-6
 sys.exit(0 if ok else 1)
 EOF
-}
-server_start() {
-	local i
-	ip netns exec "$NAME-rcv" timeout $((DUR + 120)) "$NETDX" bench server --once >"$TMP/server.out" 2>&1 &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NAME-rcv" ss -Hltn 'sport = :7250' 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
-	log "bench server did not listen: $(head -c 300 "$TMP/server.out")"
-	return 1
 }
 
 if ! timeout 60 "$NETDX" emu topo up "$NAME" >"$TMP/up.out" 2>&1; then
@@ -163,7 +115,7 @@ for q in "${QL[@]}"; do
 	for b in "${BL[@]}"; do
 		how="set"
 		if ((first)); then
-			emu_start "$(spec "$b" "$q")" || exit 1
+			emu_start "$TMP/emu.out" --fwd "$(spec "$b" "$q")" --rev "$REV" || exit 1
 			how=start
 			first=0
 		elif ! timeout 10 "$NETDX" emu set "$NAME" --fwd "$(spec "$b" "$q")" >"$TMP/set.out" 2>&1; then
@@ -177,7 +129,7 @@ for q in "${QL[@]}"; do
 		fi
 		if [[ $how == restart ]]; then
 			emu_stop
-			emu_start "$(spec "$b" "$q")" || exit 1
+			emu_start "$TMP/emu.out" --fwd "$(spec "$b" "$q")" --rev "$REV" || exit 1
 			stats "$TMP/s0.json"
 		fi
 		settings_ok "$TMP/s0.json" "$b" "$q" || log "warning: settings at ($q, $b) are not what was asked: $(head -c 400 "$TMP/s0.json")"
@@ -188,9 +140,7 @@ for q in "${QL[@]}"; do
 				>"$TMP/st.json" 2>"$TMP/st.err" &
 			PIDS+=("$!")
 			wait "$!" || log "bench stream ($q, $b) exited $?: $(head -c 300 "$TMP/st.err")"
-			timeout 20 tail --pid="$SRV_PID" -f /dev/null 2>/dev/null
-			kill -9 "$SRV_PID" 2>/dev/null
-			wait "$SRV_PID" 2>/dev/null
+			server_wait
 		fi
 		stats "$TMP/s1.json"
 		cp "$TMP/st.json" "$OUT/stream-$q-$b.json" 2>/dev/null

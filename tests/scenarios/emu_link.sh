@@ -47,29 +47,16 @@ TMP=$(mktemp -d /tmp/ndx-emu-link.XXXXXX)
 PIDS=()
 EMU_PID=""
 
-cleanup() {
-	local p ns
-	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-	for ns in "${NSS[@]}"; do   # in case the code under test is what failed
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=tests/scenarios/emu_lib.sh
+source "$(dirname "$0")/emu_lib.sh"
+emu_trap
 
 N=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
 notok() { N=$((N + 1)); echo "not ok $N - $1"; }
 diag() { echo "$*" | sed 's/^/# /'; }
 difile() { [[ -s $1 ]] && head -c 2000 "$1" | sed 's/^/#   /'; }
+emu_say() { diag "$1"; [[ -n ${2:-} ]] && difile "$2"; return 0; }
 # check DESC PYEXPR: ok if the python expression (over V, the values dict) is true
 declare -A V
 check() {
@@ -124,49 +111,6 @@ for p in sys.argv[2:]:
 EOF
 }
 
-# ----------------------------------------------------------------- helpers --
-# emu_start OUT ARGS...: `netdx emu run NAME ARGS --json` in the background
-# (bounded by --duration 120), waits for "forwarding" on its stderr.
-emu_start() {
-	local out=$1 i; shift
-	"$NETDX" emu run "$NAME" --duration 120 --json "$@" >"$out" 2>"$out.err" &
-	EMU_PID=$!
-	PIDS+=("$EMU_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$out.err" 2>/dev/null && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	diag "emu run $* did not start:"; difile "$out.err"
-	return 1
-}
-# emu_stop: SIGINT, wait (bounded) for the summary.
-emu_stop() {
-	[[ -n $EMU_PID ]] || return 0
-	kill -INT "$EMU_PID" 2>/dev/null
-	timeout 15 tail --pid="$EMU_PID" -f /dev/null 2>/dev/null
-	kill -9 "$EMU_PID" 2>/dev/null && diag "emu run did not stop on SIGINT within 15 s"
-	wait "$EMU_PID" 2>/dev/null
-	EMU_PID=""
-}
-# server_start: `netdx bench server --once` in NAME-rcv; waits for port 7250.
-server_start() {
-	local i
-	ip netns exec "$NAME-rcv" timeout 120 "$NETDX" bench server --once >"$TMP/server.out" 2>&1 &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NAME-rcv" ss -Hltn 'sport = :7250' 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
-	diag "bench server did not listen"; difile "$TMP/server.out"
-	return 1
-}
-server_wait() {
-	timeout 20 tail --pid="$SRV_PID" -f /dev/null 2>/dev/null
-	kill -9 "$SRV_PID" 2>/dev/null
-	wait "$SRV_PID" 2>/dev/null
-}
 # client OUT TMO MODE ARGS...: bench client in NAME-snd against the receiver.
 client() {
 	local out=$1 tmo=$2 mode=$3 rc; shift 3
@@ -184,7 +128,7 @@ workload() {
 	while [[ $# -gt 0 && $1 != -- ]]; do a+=("$1"); shift; done
 	shift
 	: >"$cout"
-	if emu_start "$eout" "${a[@]}"; then
+	if emu_start "$eout" --duration 120 "${a[@]}"; then
 		if server_start; then
 			client "$cout" "$tmo" "$@" && rc=0
 			server_wait
@@ -260,7 +204,7 @@ check "pie: sojourn p50 ${SJ[pie]} us <= 30 ms (2 x target 15 ms) and < fifo/2" 
 # -------------------------------------------------------------- run-time set --
 setrc=1; tset=0
 : >"$TMP/st6.json"
-if emu_start "$TMP/e6" --fwd 'rate=100M buffer=100p' --interval 0.5; then
+if emu_start "$TMP/e6" --duration 120 --fwd 'rate=100M buffer=100p' --interval 0.5; then
 	if server_start; then
 		ip netns exec "$NAME-snd" timeout 30 "$NETDX" bench stream "$RCV" --json --flows 1 --duration 7 \
 			>"$TMP/st6.json" 2>"$TMP/st6.err" &
@@ -311,7 +255,7 @@ check "set: throughput after the change within 15% of 20 Mbit/s" 'abs(after - 20
 check "set: throughput before the change > 60 Mbit/s" 'before > 60e6'
 
 # ------------------------------------------------- topo down after kill -9 --
-emu_start "$TMP/e7"
+emu_start "$TMP/e7" --duration 120
 server_start
 inside=$( (ip netns pids "$NAME-mid"; ip netns pids "$NAME-rcv") 2>/dev/null | sort -u | xargs)
 diag "down: processes inside before: $inside (emu run $EMU_PID, server $SRV_PID)"
