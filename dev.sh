@@ -13,7 +13,10 @@ cd "$(dirname "$0")"
 
 PKGS=(build-essential meson ninja-build pkg-config python3
       libpcap-dev libxxhash-dev libmnl-dev
-      tcpdump iperf3 iproute2 iptables ethtool time tcptrace procps)
+      tcpdump iperf3 iproute2 iptables ethtool time tcptrace procps
+      clang llvm libbpf-dev bpftool          # netdx drops: eBPF skeletons (CO-RE)
+      libmicrohttpd-dev prometheus conntrack # netdx counters: /metrics, promtool, tests
+)
 
 deps() {
 	local missing=() p

@@ -21,5 +21,9 @@ int cmd_bench_main(int argc, char **argv);
 void cmd_bench_usage(FILE *f);
 int cmd_emu_main(int argc, char **argv);
 void cmd_emu_usage(FILE *f);
+int cmd_drops_main(int argc, char **argv);
+void cmd_drops_usage(FILE *f);
+int cmd_counters_main(int argc, char **argv);
+void cmd_counters_usage(FILE *f);
 
 #endif

@@ -24,6 +24,10 @@ static const struct subcommand subcommands[] = {
 	  "workloads (rr, crr, stream, bsp) with exact accounting, and their server" },
 	{ "emu", cmd_emu_main, cmd_emu_usage,
 	  "a bottleneck link between namespaces: rate, delay, buffer, loss, AQM" },
+	{ "drops", cmd_drops_main, cmd_drops_usage,
+	  "where and why the kernel drops packets (eBPF on tracepoints)" },
+	{ "counters", cmd_counters_main, cmd_counters_usage,
+	  "every drop and error counter, all namespaces: deltas, anomalies, /metrics" },
 };
 
 #define N_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
