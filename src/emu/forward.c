@@ -11,6 +11,8 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +29,6 @@
 struct fdir {
 	struct nd_fwd *f;
 	int idx;
-	pthread_t th;
 	struct nd_ring rx;
 	int tx_fd, evfd;
 	struct nd_emu emu;
@@ -49,10 +50,20 @@ struct fdir {
 	struct nd_fwd_stats snap;
 };
 
+/* A thread serving one direction, or both. */
+struct fworker {
+	struct nd_fwd *f;
+	pthread_t th;
+	struct fdir *d[2];
+	int n;
+	bool started;
+};
+
 struct nd_fwd {
 	struct fdir d[2];
+	struct fworker w[2];
+	int nworkers;
 	int stop;
-	bool started[2];
 };
 
 static uint64_t mono_ns(void)
@@ -142,59 +153,108 @@ static void handle_requests(struct fdir *d, uint64_t now)
 	pthread_mutex_unlock(&d->mu);
 }
 
-static void *dir_main(void *arg)
+/*
+ * Ask the scheduler for a short time slice (EEVDF, Linux 6.12+: sched_runtime
+ * of a SCHED_OTHER thread is its requested slice). A thread with a short slice
+ * has an early virtual deadline, so when it wakes for a departure it preempts
+ * the endpoints' busy threads instead of waiting out their slice: on two cores
+ * shared with a sender, a receiver and the other direction this is what keeps
+ * departures on time. Older kernels ignore or refuse it; either is fine.
+ */
+struct nd_sched_attr {        /* struct sched_attr (uapi), whose header clashes with sched.h */
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+static void short_slice(void)
 {
-	struct fdir *d = arg;
+	struct nd_sched_attr a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_OTHER,
+		.sched_runtime = 100000, /* 100 us, the kernel's minimum */
+	};
+
+	(void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
+/*
+ * One pass over direction @d at @now: settings and snapshot requests,
+ * frames from the ring into the pipeline, due frames out. Returns the
+ * time of its next departure or UINT64_MAX.
+ */
+static uint64_t dir_step(struct fdir *d, uint64_t now)
+{
 	uint32_t out[BATCH], dropped[BATCH];
 	uint64_t due[BATCH];
+	struct rx_ctx rc = { d, now, real_ns() };
+	uint32_t n, nd;
+
+	handle_requests(d, now);
+	nd_ring_drain(&d->rx, on_frame, &rc);
+	do {
+		n = nd_emu_poll_due(&d->emu, now, out, due, BATCH, dropped, BATCH, &nd);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t s = out[i];
+			uint64_t sent;
+
+			/* lateness at the moment the frame is handed to the
+			 * kernel (send() itself may run the peer's receive path) */
+			sent = mono_ns();
+			nd_hist_record(&d->tx_late, sent > due[i] ? sent - due[i] : 0);
+			if (send(d->tx_fd, d->pool + (size_t)s * SLOT, d->lens[s], MSG_DONTWAIT) < 0)
+				d->tx_errors++;
+			d->free_slots[d->nfree++] = s;
+		}
+		for (uint32_t i = 0; i < nd; i++)
+			d->free_slots[d->nfree++] = dropped[i];
+	} while (n == BATCH || nd == BATCH);
+	return nd_emu_next_event(&d->emu, now);
+}
+
+static void *worker_main(void *arg)
+{
+	struct fworker *w = arg;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);         /* signals go to the main thread */
 	prctl(PR_SET_TIMERSLACK, 1000UL);               /* wake within ~1 us of the next departure */
-	while (!__atomic_load_n(&d->f->stop, __ATOMIC_ACQUIRE)) {
-		struct pollfd pfd[2] = { { .fd = d->rx.fd, .events = POLLIN }, { .fd = d->evfd, .events = POLLIN } };
-		uint64_t now = mono_ns(), next, wait;
-		struct rx_ctx rc = { d, now, real_ns() };
+	if (!getenv("NETDX_EMU_NO_SLICE"))
+		short_slice();
+	while (!__atomic_load_n(&w->f->stop, __ATOMIC_ACQUIRE)) {
+		struct pollfd pfd[4];
+		uint64_t now = mono_ns(), next = UINT64_MAX, wait;
 		struct timespec ts;
-		uint32_t n, nd;
 
-		handle_requests(d, now);
-		nd_ring_drain(&d->rx, on_frame, &rc);
-		do {
-			n = nd_emu_poll_due(&d->emu, now, out, due, BATCH, dropped, BATCH, &nd);
-			for (uint32_t i = 0; i < n; i++) {
-				uint32_t s = out[i];
-				uint64_t sent;
+		for (int i = 0; i < w->n; i++) {
+			uint64_t t = dir_step(w->d[i], now);
 
-				/* lateness at the moment the frame is handed to the
-				 * kernel (send() itself runs the peer's receive path) */
-				sent = mono_ns();
-				nd_hist_record(&d->tx_late, sent > due[i] ? sent - due[i] : 0);
-				if (send(d->tx_fd, d->pool + (size_t)s * SLOT, d->lens[s], MSG_DONTWAIT) < 0)
-					d->tx_errors++;
-				d->free_slots[d->nfree++] = s;
-			}
-			for (uint32_t i = 0; i < nd; i++)
-				d->free_slots[d->nfree++] = dropped[i];
-		} while (n == BATCH || nd == BATCH);
-		next = nd_emu_next_event(&d->emu, now);
-		wait = next == UINT64_MAX || next <= now ? (next <= now ? 0 : 50000000u) : next - now;
+			if (t < next)
+				next = t;
+			pfd[2 * i] = (struct pollfd){ .fd = w->d[i]->rx.fd, .events = POLLIN };
+			pfd[2 * i + 1] = (struct pollfd){ .fd = w->d[i]->evfd, .events = POLLIN };
+		}
+		now = mono_ns();
+		wait = next == UINT64_MAX ? 50000000u : next <= now ? 0 : next - now;
 		if (wait > 50000000u)
 			wait = 50000000u;
 		/* Sleep until shortly before the next departure, then poll
 		 * without sleeping: a timer wake-up in a VM is late by tens of
 		 * microseconds, sometimes more. */
-		if (next != UINT64_MAX && wait > SPIN_NS)
-			wait -= SPIN_NS;
-		else if (next != UINT64_MAX)
-			wait = 0;
+		if (next != UINT64_MAX)
+			wait = wait > SPIN_NS ? wait - SPIN_NS : 0;
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)wait;
-		if (ppoll(pfd, 2, &ts, NULL) > 0 && (pfd[1].revents & POLLIN)) {
-			uint64_t v;
-			if (read(d->evfd, &v, sizeof(v)) < 0) {
-				/* only a wake-up */
+		if (ppoll(pfd, (nfds_t)(2 * w->n), &ts, NULL) > 0) {
+			for (int i = 0; i < w->n; i++) {
+				uint64_t v;
+
+				if ((pfd[2 * i + 1].revents & POLLIN) && read(w->d[i]->evfd, &v, sizeof(v)) < 0) {
+					/* only a wake-up */
+				}
 			}
 		}
 	}
@@ -265,7 +325,7 @@ static int dir_init(struct nd_fwd *f, int idx, const char *in, const char *outif
 }
 
 int nd_fwd_start(struct nd_fwd **out, const char *if_a, const char *if_b, const struct nd_emu_cfg *fwd,
-		 const struct nd_emu_cfg *rev, uint32_t max_pkts, char *err, size_t errlen)
+		 const struct nd_emu_cfg *rev, uint32_t max_pkts, int threads, char *err, size_t errlen)
 {
 	struct nd_fwd *f = calloc(1, sizeof(*f));
 
@@ -281,13 +341,25 @@ int nd_fwd_start(struct nd_fwd **out, const char *if_a, const char *if_b, const 
 		free(f);
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (pthread_create(&f->d[i].th, NULL, dir_main, &f->d[i]) != 0) {
+	f->nworkers = threads == 2 ? 2 : 1;
+	for (int i = 0; i < f->nworkers; i++) {
+		struct fworker *w = &f->w[i];
+
+		w->f = f;
+		if (f->nworkers == 2) {
+			w->d[0] = &f->d[i];
+			w->n = 1;
+		} else {
+			w->d[0] = &f->d[0];
+			w->d[1] = &f->d[1];
+			w->n = 2;
+		}
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
 			snprintf(err, errlen, "cannot start the forwarding threads");
 			nd_fwd_stop(f);
 			return -1;
 		}
-		f->started[i] = true;
+		w->started = true;
 	}
 	*out = f;
 	return 0;
@@ -349,10 +421,10 @@ void nd_fwd_stop(struct nd_fwd *f)
 	if (!f)
 		return;
 	__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < 2; i++) {
-		if (f->started[i]) {
-			wake(&f->d[i]);
-			pthread_join(f->d[i].th, NULL);
+	for (int i = 0; i < f->nworkers; i++) {
+		if (f->w[i].started) {
+			wake(f->w[i].d[0]);
+			pthread_join(f->w[i].th, NULL);
 		}
 	}
 	dir_free(&f->d[0]);

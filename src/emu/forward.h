@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * forward: the emulator's data path. Two threads, one per direction, each
- * reading frames from a TPACKET_V3 ring on one interface, passing them
- * through an nd_emu pipeline (loss, queue discipline, rate, delay), and
- * sending them out of the other interface when they are due. Settings
+ * forward: the emulator's data path. For each direction, frames are read
+ * from a TPACKET_V2 ring on one interface, passed through an nd_emu
+ * pipeline (loss, queue discipline, rate, delay) and sent out of the other
+ * interface when they are due. One thread serves both directions (the
+ * default: it is already awake for one direction's departures when the
+ * other's fall due, and leaves a core to the endpoints), or one thread
+ * each (more frames per second when CPUs are to spare). Settings
  * can change while it runs; statistics are read without stopping it.
  */
 #ifndef NETDX_EMU_FORWARD_H
@@ -29,10 +32,11 @@ struct nd_fwd_stats {
 /*
  * nd_fwd_start - start forwarding between @if_a and @if_b (in the calling
  * thread's network namespace): a->b through @fwd, b->a through @rev, each
- * holding at most @max_pkts frames. Returns 0 or -1 with a reason in @err.
+ * holding at most @max_pkts frames, in @threads threads (1: both directions
+ * in one; 2: one each). Returns 0 or -1 with a reason in @err.
  */
 int nd_fwd_start(struct nd_fwd **out, const char *if_a, const char *if_b, const struct nd_emu_cfg *fwd,
-		 const struct nd_emu_cfg *rev, uint32_t max_pkts, char *err, size_t errlen);
+		 const struct nd_emu_cfg *rev, uint32_t max_pkts, int threads, char *err, size_t errlen);
 
 /* Apply new settings to direction @dir (0 = a->b, 1 = b->a) at run time;
  * waits until the data path took them. Returns 0 or -1 with a reason. */

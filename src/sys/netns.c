@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/ethtool.h>
@@ -457,4 +458,63 @@ out:
 	free(gs);
 	close(fd);
 	return rc;
+}
+
+/* ---- receive side of an endpoint: GRO and threaded NAPI ------------------ */
+
+int nd_netns_gro_set(int nsfd, const char *ifname, bool on)
+{
+	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	int fd = nd_netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	struct ethtool_value v = { .cmd = ETHTOOL_SGRO, .data = on };
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&v;
+	int rc = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/*
+ * sysfs shows the network devices of the namespace that mounted it, so a
+ * namespace's /sys/class/net is only reachable through a sysfs mounted from
+ * inside it: a child process enters the namespace, takes a private mount
+ * namespace (nothing leaks to the host), mounts sysfs and writes.
+ */
+int nd_netns_sysfs_write(int nsfd, const char *relpath, const char *value)
+{
+	char path[PATH_MAX];
+	if (!relpath || !value || strstr(relpath, "..") || relpath[0] == '/')
+		return -EINVAL;
+	int n = snprintf(path, sizeof(path), "/sys/%s", relpath);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd;
+		size_t len = strlen(value);
+		if ((nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) || unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    (umount2("/sys", MNT_DETACH) < 0 && errno != EINVAL) ||
+		    mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)
+			_exit(errno & 0xff);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(errno & 0xff);
+		if (write(fd, value, len) != (ssize_t)len)
+			_exit(errno ? errno & 0xff : EIO);
+		_exit(close(fd) < 0 ? errno & 0xff : 0);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st))
+		return -EINTR;
+	return -WEXITSTATUS(st);
 }

@@ -22,6 +22,7 @@
 #define NETDX_SYS_NETNS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Where iproute2 keeps its named namespaces. */
@@ -99,5 +100,15 @@ int nd_netns_pids(int nsfd, pid_t *pids, size_t cap);
  * effort); -ENODEV if there is no such interface.
  */
 int nd_netns_offloads_off(int nsfd, const char *ifname);
+
+/* nd_netns_gro_set - GRO on or off on @ifname in @nsfd (ETHTOOL_SGRO). */
+int nd_netns_gro_set(int nsfd, const char *ifname, bool on);
+
+/*
+ * nd_netns_sysfs_write - write @value to /sys/@relpath as seen from inside
+ * namespace @nsfd (e.g. "class/net/r0/threaded"), through a child process
+ * with a private mount namespace and its own sysfs mount.
+ */
+int nd_netns_sysfs_write(int nsfd, const char *relpath, const char *value);
 
 #endif
