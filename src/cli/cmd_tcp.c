@@ -33,7 +33,7 @@ struct tcp_cfg {
 	uint64_t buffer_size;
 	uint64_t snaplen;
 	bool promisc;
-	bool json, csv;
+	bool json, csv, timeline;
 	uint64_t max_flows;
 	double idle_timeout;
 	double linger;
@@ -54,6 +54,7 @@ static const struct nd_opt tcp_opts[] = {
 	{ "promisc", 0, ND_OPT_FLAG, OFF(promisc), NULL, "live: promiscuous mode (also needs CAP_NET_ADMIN)", 0, 0 },
 	{ "json", 0, ND_OPT_FLAG, OFF(json), NULL, "NDJSON output (meta line, one conn per line, summary)", 0, 0 },
 	{ "csv", 0, ND_OPT_FLAG, OFF(csv), NULL, "CSV output, one row per connection (summary on stderr)", 0, 0 },
+	{ "timeline", 0, ND_OPT_FLAG, OFF(timeline), NULL, "JSON: each direction's limit over time, intervals of about one RTT labelled sender, receiver, network or idle", 0, 0 },
 	{ "max-flows", 0, ND_OPT_U64, OFF(max_flows), "N", "connection table cap (default 262144); beyond it the oldest closed, then least recently active, connections are reported early and counted as evicted", 1, 1e8 },
 	{ "idle-timeout", 0, ND_OPT_SECONDS, OFF(idle_timeout), "S", "end connections idle for S seconds of capture time (default 300; 0 = never)", 0, 1e7 },
 	{ "linger", 0, ND_OPT_SECONDS, OFF(linger), "S", "keep closed connections S seconds for late ACKs/FINs (default 2)", 0, 3600 },
@@ -284,6 +285,10 @@ int cmd_tcp_main(int argc, char **argv)
 			return ND_EXIT_INPUT;
 		}
 	}
+	if (cfg.timeline && !cfg.json) {
+		fprintf(stderr, "netdx tcp: --timeline needs --json (the timeline is a list per direction)\n");
+		return ND_EXIT_USAGE;
+	}
 	if (cfg.print_config)
 		nd_opt_print(stderr, tcp_opts, &cfg);
 
@@ -293,6 +298,9 @@ int cmd_tcp_main(int argc, char **argv)
 	tc.max_flows = cfg.max_flows;
 	tc.idle_timeout_ns = (uint64_t)(cfg.idle_timeout * 1e9);
 	tc.linger_ns = (uint64_t)(cfg.linger * 1e9);
+	tc.timeline = cfg.timeline;
+	if (!cfg.iface)
+		nd_cw_defer_table(&r.w);        /* findings first */
 	if (getrandom(&tc.seed, sizeof(tc.seed), 0) != sizeof(tc.seed))
 		tc.seed = (uint64_t)real_ns() ^ ((uint64_t)getpid() << 32);
 	tc.done = on_conn_done;

@@ -2,6 +2,8 @@
 #include "report/conn_report.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +13,19 @@ void nd_cw_init(struct nd_conn_writer *w, enum nd_fmt fmt, FILE *f)
 	w->fmt = fmt;
 	w->f = f;
 	nd_json_init(&w->j, f);
+}
+
+void nd_cw_defer_table(struct nd_conn_writer *w)
+{
+	FILE *t;
+
+	if (w->fmt != ND_FMT_TEXT || w->out)
+		return;
+	t = tmpfile();
+	if (!t)
+		return;
+	w->out = w->f;
+	w->f = t;
 }
 
 char *nd_endpoint_str(const struct nd_flow_key *k, int side, char *buf, size_t len)
@@ -55,8 +70,16 @@ static void meta_line(struct nd_conn_writer *w)
 
 /* ---- JSON ---- */
 
-static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d)
+static void json_limits(struct nd_json *j, const struct nd_conn *c, int side);
+
+static const char *side_name(const struct nd_conn *c, int side)
 {
+	return side == c->client ? "c2s" : "s2c";
+}
+
+static void json_dir(struct nd_json *j, const char *name, const struct nd_conn *c, int side)
+{
+	const struct nd_dir *d = &c->dir[side];
 	uint32_t wmin = 0, wmax = 0;
 	bool wscaled = false, ws_lb = false;
 	int ws;
@@ -136,8 +159,114 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_dir *d
 	} else {
 		nd_json_null(j, "rtt_us");
 	}
-	nd_json_null(j, "limits");
-	nd_json_null(j, "verdict");
+	json_limits(j, c, side);
+	nd_json_obj_close(j);
+}
+
+/* What limits the direction, its congestion window, the receiver's delayed
+ * ACKs and the sender's behaviour (src/tcp/limits.h has the rules). */
+static void json_limits(struct nd_json *j, const struct nd_conn *c, int side)
+{
+	const struct nd_lim *l = &c->dir[side].inf.lim;
+	struct nd_lim_result r;
+
+	nd_lim_result(c, side, &r);
+	if (r.data) {
+		nd_json_obj_open(j, "limits");
+		nd_json_double(j, "sender", r.frac[0], 4);
+		nd_json_double(j, "receiver", r.frac[1], 4);
+		nd_json_double(j, "network", r.frac[2], 4);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "limits");
+	}
+	nd_json_str(j, "verdict", r.verdict);
+	nd_json_double(j, "transfer_s", r.transfer_s, 6);
+	nd_json_obj_open(j, "flight_bytes");
+	nd_json_double(j, "mean", r.flight_mean, 0);
+	nd_json_u64(j, "max", r.flight_max);
+	nd_json_obj_close(j);
+	if (l->cwnd_init) {
+		nd_json_obj_open(j, "cwnd_est_bytes");
+		nd_json_double(j, "mean", r.cwnd_mean, 0);
+		nd_json_u64(j, "max", r.cwnd_max);
+		nd_json_u64(j, "final", r.cwnd_final);
+		nd_json_obj_close(j);
+	} else {
+		nd_json_null(j, "cwnd_est_bytes");
+	}
+	nd_json_obj_open(j, "delayed_acks");
+	nd_json_u64(j, "count", r.delack_n);
+	nd_json_u64(j, "added_us", r.delack_added_us);
+	nd_json_double(j, "share", r.delack_share, 4);
+	nd_json_obj_close(j);
+	nd_json_obj_open(j, "sender");
+	nd_json_obj_open(j, "reaction_us");
+	nd_json_u64(j, "p50", r.react_p50_us);
+	nd_json_u64(j, "max", r.react_max_us);
+	nd_json_u64(j, "samples", r.react_n);
+	nd_json_obj_close(j);
+	nd_json_u64(j, "small_segments", r.small_segs);
+	nd_json_u64(j, "idle_gaps", r.idle_gaps);
+	nd_json_double(j, "idle_s", r.idle_s, 6);
+	nd_json_obj_close(j);
+	if (c->timeline) {
+		nd_json_arr_open(j, "timeline");
+		for (uint32_t i = 0; l->tl && i < l->tl->n; i++) {
+			nd_json_arr_open(j, NULL);
+			nd_json_double(j, NULL, secs(l->tl->run[i].start), 6);
+			nd_json_double(j, NULL, secs(l->tl->run[i].end), 6);
+			nd_json_str(j, NULL, nd_lim_label_name(l->tl->run[i].label));
+			nd_json_arr_close(j);
+		}
+		nd_json_arr_close(j);
+		nd_json_u64(j, "timeline_dropped", l->tl ? l->tl->dropped : 0);
+	}
+}
+
+
+static void json_stalls_txn(struct nd_json *j, const struct nd_conn *c)
+{
+	const struct nd_lim_conn *lc = c->lc;
+
+	nd_json_arr_open(j, "stalls");
+	for (uint32_t i = 0; lc && i < lc->nstalls; i++) {
+		const struct nd_stall *st = &lc->stall[i];
+		nd_json_obj_open(j, NULL);
+		nd_json_str(j, "dir", side_name(c, st->side));
+		nd_json_str(j, "cause", nd_stall_cause_name(st->cause));
+		nd_json_double(j, "start", secs(st->start), 6);
+		nd_json_double(j, "duration_s", secs(st->dur), 6);
+		nd_json_u64(j, "retries", st->retries);
+		nd_json_obj_close(j);
+	}
+	nd_json_arr_close(j);
+	nd_json_u64(j, "stalls_dropped", lc ? lc->stalls_dropped : 0);
+	if (!lc || !lc->txn_n) {
+		nd_json_null(j, "txn");
+		return;
+	}
+	nd_json_obj_open(j, "txn");
+	nd_json_u64(j, "count", lc->txn_n);
+	nd_json_obj_open(j, "latency_us");
+	nd_json_u64(j, "p50", nd_lim_txn_quantile(lc, 0.5));
+	nd_json_u64(j, "p99", nd_lim_txn_quantile(lc, 0.99));
+	nd_json_u64(j, "p99.9", nd_lim_txn_quantile(lc, 0.999));
+	nd_json_u64(j, "max", lc->txn_max_us);
+	nd_json_obj_close(j);
+	nd_json_arr_open(j, "slow");
+	for (uint32_t i = 0; i < lc->nslow; i++) {
+		int k = nd_lim_stall_for(lc, lc->slow[i].start, lc->slow[i].lat_ns);
+		nd_json_obj_open(j, NULL);
+		nd_json_double(j, "start", secs(lc->slow[i].start), 6);
+		nd_json_u64(j, "latency_us", lc->slow[i].lat_ns / 1000);
+		if (k >= 0)
+			nd_json_u64(j, "stall", (uint64_t)k);
+		else
+			nd_json_null(j, "stall");
+		nd_json_obj_close(j);
+	}
+	nd_json_arr_close(j);
 	nd_json_obj_close(j);
 }
 
@@ -176,8 +305,9 @@ static void json_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 		nd_json_double(j, "handshake_rtt_us", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e3, 3);
 	else
 		nd_json_null(j, "handshake_rtt_us");
-	json_dir(j, "c2s", cd);
-	json_dir(j, "s2c", sd);
+	json_dir(j, "c2s", c, c->client);
+	json_dir(j, "s2c", c, !c->client);
+	json_stalls_txn(j, c);
 	nd_json_obj_close(j);
 	nd_json_endline(j);
 }
@@ -306,9 +436,9 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 	struct tm tm;
 
 	if (!w->header_done) {
-		fprintf(w->f, "%-12s %-28s %-28s %-11s %9s %15s %15s %11s %7s %5s %9s  %s\n", "START(UTC)",
-			"CLIENT", "SERVER", "STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c", "MSS c/s",
-			"WS", "OPTS", "HS-RTT", "NOTE");
+		fprintf(w->f, "%-12s %-28s %-28s %-11s %9s %15s %15s %11s %7s %5s %9s %7s %6s %6s  %s\n",
+			"START(UTC)", "CLIENT", "SERVER", "STATE", "DUR(s)", "PKTS c>s/s>c", "DATA c>s/s>c",
+			"MSS c/s", "WS", "OPTS", "HS-RTT", "LIMIT", "RETX", "STALLS", "NOTE");
 		w->header_done = true;
 	}
 	gmtime_r(&sec, &tm);
@@ -338,15 +468,161 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 		strncat(note, "no-handshake ", sizeof(note) - strlen(note) - 1);
 	if (cd->malformed + sd->malformed)
 		strncat(note, "malformed", sizeof(note) - strlen(note) - 1);
-	fprintf(w->f, "%-12s %-28s %-28s %-11s %9.3f %15s %15s %11s %7s %5s %9s  %s\n", start,
-		nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
-		nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)), nd_conn_state_name(c->state),
-		secs(c->last_ts - c->first_ts), pk, pl, mss, ws, opts, rtt, note);
+	{
+		struct nd_lim_result rc, rs;
+		char lim[16], retx[24], st[12];
+
+		nd_lim_result(c, c->client, &rc);
+		nd_lim_result(c, !c->client, &rs);
+		/* S sender, R receiver, N network, M mixed, - no data */
+		snprintf(lim, sizeof(lim), "%c/%c", rc.data ? (char)(rc.verdict[0] == 'm' ? 'M' : rc.verdict[0] - 32) : '-',
+			 rs.data ? (char)(rs.verdict[0] == 'm' ? 'M' : rs.verdict[0] - 32) : '-');
+		snprintf(retx, sizeof(retx), "%u/%u", cd->inf.retrans_pkts + cd->inf.syn_retrans,
+			 sd->inf.retrans_pkts + sd->inf.syn_retrans);
+		snprintf(st, sizeof(st), "%u", c->lc ? c->lc->nstalls + c->lc->stalls_dropped : 0);
+		fprintf(w->f, "%-12s %-28s %-28s %-11s %9.3f %15s %15s %11s %7s %5s %9s %7s %6s %6s  %s\n",
+			start, nd_endpoint_str(&c->key, c->client, cl, sizeof(cl)),
+			nd_endpoint_str(&c->key, !c->client, sv, sizeof(sv)), nd_conn_state_name(c->state),
+			secs(c->last_ts - c->first_ts), pk, pl, mss, ws, opts, rtt, lim, retx, st, note);
+	}
+}
+
+/* ---- findings: the worst connections and why ---- */
+
+static size_t cat(char *buf, size_t len, size_t at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static size_t cat(char *buf, size_t len, size_t at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (at >= len)
+		return at;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+	return n < 0 ? at : at + (size_t)n;
+}
+
+static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
+{
+	const struct nd_lim_conn *lc = c->lc;
+	struct nd_finding f = { 0 };
+	double stall_s = 0, longest = 0;
+	uint32_t retx = 0;
+	size_t at = 0;
+	char a[80], b[80];
+	bool any = false;
+
+	for (uint32_t i = 0; lc && i < lc->nstalls; i++) {
+		double d = secs(lc->stall[i].dur);
+		stall_s += d;
+		if (d > longest)
+			longest = d;
+		if (lc->stall[i].cause < 5)
+			w->stalls[lc->stall[i].cause]++;
+	}
+	at = cat(f.text, sizeof(f.text), at, "%s -> %s:", nd_endpoint_str(&c->key, c->client, a, sizeof(a)),
+		 nd_endpoint_str(&c->key, !c->client, b, sizeof(b)));
+	for (int k = 0; k < 2; k++) {
+		int side = k ? !c->client : c->client;
+		const struct nd_infer_dir *d = &c->dir[side].inf;
+		struct nd_lim_result r;
+		int v;
+
+		nd_lim_result(c, side, &r);
+		v = !r.data ? 4 : r.verdict[0] == 's' ? 0 : r.verdict[0] == 'r' ? 1 : r.verdict[0] == 'n' ? 2 : 3;
+		if (r.data)
+			w->verdicts[v]++;
+		retx += d->retrans_pkts + d->syn_retrans;
+		/* worth a line: receiver- or network-limited, or losses, or zero windows */
+		if (!r.data || ((v == 0 || v == 3) && !d->retrans_pkts && !c->dir[!side].inf.zero_window))
+			continue;
+		any = true;
+		at = cat(f.text, sizeof(f.text), at, " %s %s (snd %.0f%% rcv %.0f%% net %.0f%% of %.3f s)",
+			 k ? "s2c" : "c2s", r.verdict, 100 * r.frac[0], 100 * r.frac[1], 100 * r.frac[2],
+			 r.transfer_s);
+		if (d->retrans_pkts)
+			at = cat(f.text, sizeof(f.text), at, ", %u retransmitted (%u fast, %u RTO)",
+				 d->retrans_pkts, d->fast_retrans, d->rto_retrans);
+		if (c->dir[!side].inf.zero_window)
+			at = cat(f.text, sizeof(f.text), at, ", %u zero windows from the receiver",
+				 c->dir[!side].inf.zero_window);
+		at = cat(f.text, sizeof(f.text), at, ";");
+		if (v == 1 || v == 2)
+			f.score += 0.01 * r.transfer_s * (v == 2 ? r.frac[2] : r.frac[1]);
+	}
+	if (lc && lc->nstalls) {
+		any = true;
+		at = cat(f.text, sizeof(f.text), at, " %u stall%s, %.3f s in all, longest %.3f s (", lc->nstalls,
+			 lc->nstalls == 1 ? "" : "s", stall_s, longest);
+		for (uint32_t i = 0; i < lc->nstalls && i < 4; i++)
+			at = cat(f.text, sizeof(f.text), at, "%s%s %s %.3f s", i ? ", " : "",
+				 side_name(c, lc->stall[i].side), nd_stall_cause_name(lc->stall[i].cause),
+				 secs(lc->stall[i].dur));
+		at = cat(f.text, sizeof(f.text), at, "%s);", lc->nstalls > 4 ? ", ..." : "");
+	}
+	if (lc && lc->txn_n && lc->nstalls) {
+		unsigned tied = 0;
+		for (uint32_t i = 0; i < lc->nslow; i++)
+			tied += nd_lim_stall_for(lc, lc->slow[i].start, lc->slow[i].lat_ns) >= 0;
+		at = cat(f.text, sizeof(f.text), at, " %u transactions, p50 %.3f ms, max %.3f ms, %u of the %u slowest during a stall;",
+			 lc->txn_n, nd_lim_txn_quantile(lc, 0.5) / 1e3, lc->txn_max_us / 1e3, tied, lc->nslow);
+	}
+	if (!any)
+		return;
+	if (at && at < sizeof(f.text) && f.text[at - 1] == ';')
+		f.text[at - 1] = '\0';
+	w->flagged++;
+	f.score += stall_s + 0.001 * retx;
+	if (w->nfind < ND_FINDINGS_MAX) {
+		w->find[w->nfind++] = f;
+		return;
+	}
+	unsigned m = 0;
+	for (unsigned i = 1; i < w->nfind; i++)
+		if (w->find[i].score < w->find[m].score)
+			m = i;
+	if (f.score > w->find[m].score)
+		w->find[m] = f;
+}
+
+static int by_score(const void *a, const void *b)
+{
+	double x = ((const struct nd_finding *)a)->score, y = ((const struct nd_finding *)b)->score;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void text_findings(struct nd_conn_writer *w, FILE *f)
+{
+	static const char *const vn[] = { "sender", "receiver", "network", "mixed", "idle" };
+
+	qsort(w->find, w->nfind, sizeof(w->find[0]), by_score);
+	fprintf(f, "FINDINGS: ");
+	if (!w->nfind) {
+		fprintf(f, "none (no stalls, retransmissions, zero windows, or receiver- or network-limited transfers)\n");
+	} else {
+		fprintf(f, "%" PRIu64 " connection%s with stalls, retransmissions or window/network limits; the worst:\n",
+			w->flagged, w->flagged == 1 ? "" : "s");
+		for (unsigned i = 0; i < w->nfind; i++)
+			fprintf(f, "%2u. %s\n", i + 1, w->find[i].text);
+	}
+	fprintf(f, "verdicts (directions with data):");
+	for (int i = 0; i < 4; i++)
+		fprintf(f, " %s%s %" PRIu64 "%s", vn[i], i < 3 ? "-limited" : "", w->verdicts[i], i < 3 ? "," : "");
+	fprintf(f, "\nstalls:");
+	for (int i = 0; i < 5; i++)
+		fprintf(f, " %s %" PRIu64 "%s", nd_stall_cause_name((unsigned)i), w->stalls[i], i < 4 ? "," : "");
+	fprintf(f, "\n\n");
 }
 
 void nd_cw_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
 {
 	w->rows++;
+	if (!snapshot)
+		finding(w, c);
 	meta_line(w);
 	switch (w->fmt) {
 	case ND_FMT_JSON: json_conn(w, c, snapshot); break;
@@ -517,8 +793,25 @@ void nd_cw_summary(struct nd_conn_writer *w, const struct nd_tcp_summary *s)
 	case ND_FMT_JSON: json_summary(w, s, true); break;
 	case ND_FMT_CSV: text_summary(stderr, s, true); break;
 	case ND_FMT_TEXT:
-		if (w->rows)
-			fputc('\n', w->f);
+		if (w->out) {
+			/* the findings first, then the table held back */
+			char buf[65536];
+			size_t n;
+
+			text_findings(w, w->out);
+			rewind(w->f);
+			while ((n = fread(buf, 1, sizeof(buf), w->f)) > 0)
+				fwrite(buf, 1, n, w->out);
+			fclose(w->f);
+			w->f = w->out;
+			w->out = NULL;
+			if (w->rows)
+				fputc('\n', w->f);
+		} else {
+			if (w->rows)
+				fputc('\n', w->f);
+			text_findings(w, w->f);
+		}
 		text_summary(w->f, s, true);
 		break;
 	}

@@ -42,9 +42,22 @@ struct nd_tcp_summary {
 	bool interrupted;                   /* stopped by SIGINT/SIGTERM */
 };
 
+/* One of the worst connections, for the findings that lead the text view. */
+#define ND_FINDINGS_MAX 10
+struct nd_finding {
+	double score;
+	char text[480];
+};
+
 struct nd_conn_writer {
 	enum nd_fmt fmt;
 	FILE *f;
+	FILE *out;              /* the real output when the table is deferred */
+	struct nd_finding find[ND_FINDINGS_MAX];
+	unsigned nfind;
+	uint64_t flagged;       /* connections with findings (all, not only the worst) */
+	uint64_t verdicts[5];   /* directions with data: sender, receiver, network, mixed, idle */
+	uint64_t stalls[5];     /* by cause */
 	struct nd_json j;
 	uint64_t rows;
 	bool header_done;
@@ -53,6 +66,11 @@ struct nd_conn_writer {
 };
 
 void nd_cw_init(struct nd_conn_writer *w, enum nd_fmt fmt, FILE *f);
+
+/* Text view of a whole input (not live): hold the table in a temporary
+ * file so the findings (the worst connections and why) come first. Without
+ * a temporary file the table streams and the findings follow it. */
+void nd_cw_defer_table(struct nd_conn_writer *w);
 
 /* Remember what the JSON {"type":"meta"} first line says; it is written
  * before the first other line, so an input that fails to open leaves

@@ -102,6 +102,7 @@ static void conn_end(struct nd_tracker *t, struct nd_conn *c, enum nd_conn_end w
 	case ND_END_REUSED: t->st.reused++; break;
 	case ND_END_INPUT_END: t->st.input_end++; break;
 	}
+	nd_lim_finish(c);
 	t->cfg.done(t->cfg.ctx, c);
 	nd_infer_release(c);
 	nd_ft_remove(t->ft, c);
@@ -295,6 +296,7 @@ void nd_tracker_packet(struct nd_tracker *t, const struct nd_pkt *p, uint64_t ts
 		c->id = ++t->next_id;
 		c->first_ts = c->last_ts = ts;
 		c->dir[0].hs_rtt_ns = c->dir[1].hs_rtt_ns = -1;
+		c->timeline = t->cfg.timeline;
 		guess_client(c, side, p);
 		t->st.conns++;
 	}

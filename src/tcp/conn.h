@@ -77,6 +77,7 @@ struct nd_dir {
 	 * retransmitted before the answer (Karn's rule). */
 	int64_t hs_rtt_ns;
 	uint32_t syn_sent;      /* SYNs (or SYN/ACKs) sent, retransmissions included */
+	bool syn_stall_done;    /* its retransmissions were reported as a stall */
 	uint64_t syn_ts;        /* time of the first of them */
 	/* Inference (tcp/infer.h): RTT, retransmissions, dupacks, windows.
 	 * Its ring of outstanding ranges is freed when the connection leaves
@@ -95,6 +96,9 @@ struct nd_conn {
 	enum nd_conn_end end;
 	bool reset;
 	struct nd_dir dir[2];   /* indexed by key side: dir[0] is what A sent */
+	bool timeline;          /* keep the limits timeline (nd_tracker_cfg.timeline) */
+	bool lc_nomem;
+	struct nd_lim_conn *lc; /* stalls and transactions (limits.h), on demand */
 };
 
 struct nd_tracker_cfg {
@@ -102,6 +106,7 @@ struct nd_tracker_cfg {
 	uint64_t idle_timeout_ns;   /* 0 = never */
 	uint64_t linger_ns;         /* how long closed/reset connections stay */
 	uint64_t seed;              /* hash seed; take it from getrandom() */
+	bool timeline;              /* keep each direction's limits timeline */
 	/* Called once per connection as it leaves the table; @c is valid only
 	 * during the call. */
 	void (*done)(void *ctx, const struct nd_conn *c);

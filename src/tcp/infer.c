@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tcp/conn.h"
+#include "tcp/seq.h"
 
 #define MS_NS 1000000ull
 #define RTO_MIN_NS (200 * MS_NS)
@@ -14,11 +15,6 @@
 #define SANE_SPAN (1u << 30)
 #define DUP_FRAME_NS MS_NS
 
-static inline int32_t sdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
-static inline bool slt(uint32_t a, uint32_t b) { return sdiff(a, b) < 0; }
-static inline bool sle(uint32_t a, uint32_t b) { return sdiff(a, b) <= 0; }
-static inline bool sgt(uint32_t a, uint32_t b) { return sdiff(a, b) > 0; }
-static inline bool sge(uint32_t a, uint32_t b) { return sdiff(a, b) >= 0; }
 
 /* ---- RTT histogram ---- */
 
@@ -87,7 +83,7 @@ uint32_t nd_rh_quantile(const struct nd_rtt_hist *h, double q, uint32_t min, uin
 	return max;
 }
 
-static struct nd_infer_ext *ext(struct nd_infer_dir *d)
+struct nd_infer_ext *nd_infer_ext_get(struct nd_infer_dir *d)
 {
 	if (!d->ext && !d->nomem) {
 		d->ext = calloc(1, sizeof(*d->ext));
@@ -95,6 +91,11 @@ static struct nd_infer_ext *ext(struct nd_infer_dir *d)
 			d->nomem = true;
 	}
 	return d->ext;
+}
+
+static struct nd_infer_ext *ext(struct nd_infer_dir *d)
+{
+	return nd_infer_ext_get(d);
 }
 
 uint32_t nd_infer_rtt_p50(const struct nd_infer_dir *d)
@@ -454,6 +455,8 @@ static void acked(struct nd_infer_dir *s, const struct nd_pkt *p, uint32_t ack, 
 	bool karn = false, have = false, ts_ok = false;
 	uint64_t last_t = 0, ts_t = 0;
 	uint8_t last_fl = 0;
+	unsigned npop = 0;
+	uint32_t last_len = 0;
 
 	if (s->zwp_pending && s->snd_nxt == s->zwp_seq && ack == s->zwp_seq + 1u)
 		s->snd_nxt = ack;       /* the probe byte was accepted */
@@ -486,15 +489,23 @@ static void acked(struct nd_infer_dir *s, const struct nd_pkt *p, uint32_t ack, 
 		have = true;
 		last_t = g->t;
 		last_fl = g->flags;
+		last_len = g->end - g->seq;
 		una = g->end;
+		npop++;
 		pop(s);
 	}
 	if (have && !karn && !(last_fl & (ND_SEG_SACKED | ND_SEG_MERGED | ND_SEG_RETX)) &&
 	    ts >= last_t) {
 		rtt_sample(s, ts - last_t);
+		s->ev_sample = true;
+		s->ev_sample_us = (ts - last_t) / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)((ts - last_t) / 1000);
+		/* one short segment, everything that was out: a delayed-ACK candidate */
+		s->ev_single = npop == 1 && ack == s->snd_nxt && last_len < 2u * (s->max_seg ? s->max_seg : 1460u);
 	} else if (ts_ok && ts >= ts_t) {
 		rtt_sample(s, ts - ts_t);
 		s->rtt_ts_samples++;
+		s->ev_sample = true;
+		s->ev_sample_us = (ts - ts_t) / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)((ts - ts_t) / 1000);
 	}
 	s->snd_una = ack;
 	if (s->sack_high_valid && sge(ack, s->sack_high))
@@ -636,8 +647,9 @@ static void ws_sample(struct nd_infer_dir *d, struct nd_infer_dir *o, const stru
 void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t ts)
 {
 	struct nd_infer_dir *d = &c->dir[side].inf, *o = &c->dir[!side].inf;
-	uint32_t fp, nxt;
-	bool nxt_ok;
+	struct nd_lim_ev ev = { 0 };
+	uint32_t fp, nxt, o_una, rto0, fast0, retx0;
+	bool nxt_ok, o_una_ok;
 
 	if (p->flags & ND_TH_RST)
 		return;                 /* RST sequence numbers are not data */
@@ -655,10 +667,31 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 	d->last_pkt_ts = ts;
 	nxt = d->snd_nxt;
 	nxt_ok = d->seq_init;
+	o_una = o->snd_una;
+	o_una_ok = o->una_init;
+	rto0 = d->rto_retrans;
+	fast0 = d->fast_retrans;
+	retx0 = d->retrans_pkts;
+	ev.quiet_since = d->last_tx_ts > o->last_ack_ts ? d->last_tx_ts : o->last_ack_ts;
+	ev.prev_flight = o->seq_init && o_una_ok && sgt(o->snd_nxt, o_una) ? o->snd_nxt - o_una : 0;
+	o->ev_sample = o->ev_single = false;
 	sender(d, o, p, ts);
 	receiver(d, o, &c->dir[side], &c->dir[!side], p, ts);
 	if (p->payload_len && !c->dir[!side].syn_seen)
 		ws_sample(d, o, p, !nxt_ok || sgt(d->snd_nxt, nxt));
+	if (p->flags & ND_TH_SYN)
+		return;
+	ev.new_data = (p->payload_len || (p->flags & ND_TH_FIN)) && d->seq_init &&
+		      (!nxt_ok || sgt(d->snd_nxt, nxt)) && d->retrans_pkts == retx0;
+	ev.retrans = d->retrans_pkts != retx0;
+	ev.rto = d->rto_retrans != rto0;
+	ev.fast = d->fast_retrans != fast0;
+	ev.advanced = o_una_ok && o->una_init && sgt(o->snd_una, o_una);
+	ev.acked = ev.advanced ? o->snd_una - o_una : 0;
+	ev.sample = o->ev_sample;
+	ev.single = o->ev_single;
+	ev.sample_us = o->ev_sample_us;
+	nd_lim_packet(c, side, p, ts, &ev);
 }
 
 int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound)
@@ -692,6 +725,7 @@ bool nd_infer_window(const struct nd_dir *d, uint32_t *min, uint32_t *max, bool 
 
 void nd_infer_release(struct nd_conn *c)
 {
+	nd_lim_release(c);
 	for (int i = 0; i < 2; i++) {
 		struct nd_infer_dir *d = &c->dir[i].inf;
 		free(d->ring);

@@ -83,37 +83,20 @@
 #include <stdint.h>
 
 #include "core/decode.h"
+#include "tcp/limits.h"
+#include "tcp/rtthist.h"
 
 #define ND_INFER_RING_MIN 2
 #define ND_INFER_RING_MAX 64
 #define ND_INFER_RECENT 4
 #define ND_WS_MIN_SAMPLES 10
 
-/*
- * A compact log-linear histogram of RTTs in microseconds: values 0..7 have
- * their own bucket; above, each power-of-two range [2^e, 2^(e+1)) for
- * e = 3..22 is split into 8 equal sub-buckets; values >= 2^23 us (8.4 s)
- * share the top bucket. A value reported for a bucket (its middle) is
- * within 1/16 (6.25 %) of every value recorded in it; min, max and count
- * are exact. Counters are 16-bit and halve together when one would
- * overflow (the shape, hence the percentiles, is kept).
- */
-#define ND_RH_SUB 8
-#define ND_RH_NBUCKETS (8 + 20 * ND_RH_SUB)     /* 168 */
-
-struct nd_rtt_hist {
-	uint16_t c[ND_RH_NBUCKETS];
-};
-
-void nd_rh_record(struct nd_rtt_hist *h, uint32_t us);
-/* Value at quantile @q (0..1), in us, clamped to [@min, @max]; 0 when empty. */
-uint32_t nd_rh_quantile(const struct nd_rtt_hist *h, double q, uint32_t min, uint32_t max);
-
 /* Allocated on demand (the 5th RTT sample, or the first retransmission),
  * so short connections stay small. */
 #define ND_RTT_INLINE 4
 struct nd_infer_ext {
 	struct nd_rtt_hist rtt;
+	struct nd_rtt_hist react;   /* the sender's reaction times (limits.c) */
 	uint8_t recent_n;           /* recent retransmissions, [0] newest */
 	struct { uint32_t seq, end; bool spurious; } recent[ND_INFER_RECENT];
 };
@@ -178,6 +161,13 @@ struct nd_infer_dir {
 	bool ws_win_init;
 	uint16_t ws_win;            /* raw window the other side uses (RFC 793 WL1/WL2 rule) */
 	uint32_t ws_wl1;            /* sequence number of the segment it came from */
+
+	/* --- the last packet's RTT sample, for limits.c --- */
+	bool ev_sample, ev_single;
+	uint32_t ev_sample_us;
+
+	/* --- what limits this direction (limits.h) --- */
+	struct nd_lim lim;
 };
 
 struct nd_conn;
@@ -202,6 +192,10 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 /* RTT median of @d in us (exact up to ND_RTT_INLINE samples, from the
  * histogram above); 0 without samples. Valid until nd_infer_release. */
 uint32_t nd_infer_rtt_p50(const struct nd_infer_dir *d);
+
+/* The direction's extension block, allocated on first use (NULL when out
+ * of memory). */
+struct nd_infer_ext *nd_infer_ext_get(struct nd_infer_dir *d);
 
 /* nd_infer_release - free the per-direction memory of @c (idempotent). */
 void nd_infer_release(struct nd_conn *c);
