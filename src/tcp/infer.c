@@ -679,8 +679,12 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 	receiver(d, o, &c->dir[side], &c->dir[!side], p, ts);
 	if (p->payload_len && !c->dir[!side].syn_seen)
 		ws_sample(d, o, p, !nxt_ok || sgt(d->snd_nxt, nxt));
-	if (p->flags & ND_TH_SYN)
+	if (p->payload_len > d->max_seg)
+		d->max_seg = p->payload_len;
+	if (p->flags & ND_TH_SYN) {
+		nd_lim_packet(c, side, p, ts, &ev);     /* a SYN answered after retries */
 		return;
+	}
 	ev.new_data = (p->payload_len || (p->flags & ND_TH_FIN)) && d->seq_init &&
 		      (!nxt_ok || sgt(d->snd_nxt, nxt)) && d->retrans_pkts == retx0;
 	ev.retrans = d->retrans_pkts != retx0;

@@ -11,6 +11,7 @@
 
 #define MS_NS 1000000ull
 #define DEFAULT_MSS 1460u
+#define MIN_MSS 536u                    /* RFC 879's default */
 #define SHORT_SLACK 40u                 /* option bytes a full segment may lack */
 #define CUBIC_BETA 0.7
 #define DELACK_MIN_US 15000u
@@ -54,7 +55,8 @@ static uint32_t eff_mss(const struct nd_conn *c, int side)
 
 	if (o->has_mss && o->mss >= 64)
 		return o->mss - (c->dir[side].ts_on_syn && o->ts_on_syn ? 12u : 0u);
-	return m && m < DEFAULT_MSS ? m : DEFAULT_MSS;
+	/* no MSS option seen: the largest segment, within the usual bounds */
+	return m < MIN_MSS ? MIN_MSS : m > DEFAULT_MSS ? DEFAULT_MSS : m;
 }
 
 /* The receive window the sender of @side may fill, in bytes; -1 when the
@@ -477,7 +479,9 @@ void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t
 		if (!x->t_first)
 			continue;
 		x->flight = flight_of(&c->dir[k].inf);
-		if (x->cwnd_init && x->flight > x->cwnd)
+		/* the sender has more out than the estimate: it is larger (in
+		 * recovery the flight still counts lost segments: not then) */
+		if (x->cwnd_init && !x->in_recovery && x->flight > x->cwnd)
 			x->cwnd = x->flight;
 		if (x->flight > x->flight_max)
 			x->flight_max = x->flight;
