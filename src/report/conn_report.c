@@ -202,7 +202,11 @@ static void json_limits(struct nd_json *j, const struct nd_conn *c, int side)
 	nd_json_obj_close(j);
 	nd_json_obj_open(j, "sender");
 	nd_json_obj_open(j, "reaction_us");
-	nd_json_u64(j, "p50", r.react_p50_us);
+	if (r.react_n > 4)
+		nd_json_u64(j, "p50", r.react_p50_us);
+	else
+		nd_json_null(j, "p50");         /* the histogram starts at the 5th */
+	nd_json_double(j, "mean", r.react_mean_us, 1);
 	nd_json_u64(j, "max", r.react_max_us);
 	nd_json_u64(j, "samples", r.react_n);
 	nd_json_obj_close(j);

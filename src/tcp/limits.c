@@ -134,23 +134,24 @@ static void tl_add(struct nd_lim *l, uint64_t start, uint64_t end, uint8_t label
 	t->run[t->n++] = (struct nd_lim_run){ start, end, label };
 }
 
-/* Close the interval at l->iv_start if @now is past its end. */
-static void tl_close(struct nd_lim *l, const struct nd_infer_dir *d, uint64_t now)
+/* Close the interval at l->tl->iv_start if @now is past its end (or
+ * @force, at the end of the connection). */
+static void tl_close(struct nd_lim *l, const struct nd_infer_dir *d, uint64_t now, bool force)
 {
 	uint64_t len = iv_len(d), best = 0;
 	uint8_t lab = ND_LIM_IDLE;
 
-	if (now < l->iv_start + len)
+	if (!force && now < l->tl->iv_start + len)
 		return;
 	for (unsigned i = 0; i < ND_LIM_NLABELS; i++)
-		if (l->iv_ns[i] > best) {
-			best = l->iv_ns[i];
+		if (l->tl->iv_ns[i] > best) {
+			best = l->tl->iv_ns[i];
 			lab = (uint8_t)i;
 		}
 	if (best)
-		tl_add(l, l->iv_start, now, lab);
-	memset(l->iv_ns, 0, sizeof(l->iv_ns));
-	l->iv_start = now;
+		tl_add(l, l->tl->iv_start, now, lab);
+	memset(l->tl->iv_ns, 0, sizeof(l->tl->iv_ns));
+	l->tl->iv_start = now;
 }
 
 /* ---- time accounting ---- */
@@ -180,8 +181,8 @@ static void advance(struct nd_conn *c, int side, uint64_t ts, int force)
 		l->busy_ns += (double)dt;
 	}
 	if (l->tl) {
-		l->iv_ns[lab] += dt;
-		tl_close(l, d, ts);
+		l->tl->iv_ns[lab] += dt;
+		tl_close(l, d, ts, false);
 	}
 	l->t_last = ts;
 }
@@ -219,9 +220,16 @@ static void stall_add(struct nd_conn *c, int side, uint8_t cause, uint64_t start
 			return;
 		}
 	}
-	if (lc->nstalls == ND_STALLS_MAX) {
-		lc->stalls_dropped++;
-		return;
+	if (lc->nstalls == lc->cap) {
+		uint32_t nc = lc->cap ? lc->cap * 2 : 2;
+		struct nd_stall *ns;
+
+		if (nc > ND_STALLS_MAX || !(ns = realloc(lc->stall, nc * sizeof(*ns)))) {
+			lc->stalls_dropped++;
+			return;
+		}
+		lc->stall = ns;
+		lc->cap = nc;
 	}
 	lc->stall[lc->nstalls++] = (struct nd_stall){ start, end - start, retries, (uint8_t)side, cause };
 }
@@ -248,13 +256,17 @@ static void txn_done(struct nd_lim_conn *lc)
 	uint64_t lat = lc->resp_last > lc->req_start ? lc->resp_last - lc->req_start : 0;
 	uint32_t us = lat / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(lat / 1000);
 
-	if (lc->txn_n < 4)
+	if (lc->txn_n < 4) {
 		lc->txn_first[lc->txn_n] = us;
-	else {
-		if (lc->txn_n == 4)
-			for (unsigned i = 0; i < 4; i++)
-				nd_rh_record(&lc->hist, (uint32_t)lc->txn_first[i]);
-		nd_rh_record(&lc->hist, us);
+	} else {
+		if (!lc->hist && !lc->hist_nomem) {
+			lc->hist = calloc(1, sizeof(*lc->hist));
+			lc->hist_nomem = !lc->hist;
+			for (unsigned i = 0; lc->hist && i < 4; i++)
+				nd_rh_record(lc->hist, lc->txn_first[i]);
+		}
+		if (lc->hist)
+			nd_rh_record(lc->hist, us);
 	}
 	if (!lc->txn_n || us < lc->txn_min_us)
 		lc->txn_min_us = us;
@@ -277,23 +289,25 @@ static void txn_done(struct nd_lim_conn *lc)
 
 uint32_t nd_lim_txn_quantile(const struct nd_lim_conn *lc, double q)
 {
-	uint64_t v[4];
+	uint32_t v[4];
 	uint32_t n;
 
 	if (!lc || !lc->txn_n)
 		return 0;
-	if (lc->txn_n > 4)
-		return nd_rh_quantile(&lc->hist, q, lc->txn_min_us, lc->txn_max_us);
+	if (lc->txn_n > 4 && lc->hist)
+		return nd_rh_quantile(lc->hist, q, lc->txn_min_us, lc->txn_max_us);
 	n = lc->txn_n;
 	memcpy(v, lc->txn_first, sizeof(v));
 	for (uint32_t i = 1; i < n; i++)
 		for (uint32_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-			uint64_t x = v[k];
+			uint32_t x = v[k];
 			v[k] = v[k - 1];
 			v[k - 1] = x;
 		}
 	uint32_t rank = (uint32_t)(q * n + 0.999999);
-	return (uint32_t)v[(rank ? rank : 1) - 1];
+	if (rank > n)
+		rank = n;
+	return v[(rank ? rank : 1) - 1];
 }
 
 static void txn_data(struct nd_conn *c, int side, uint64_t ts, bool new_data)
@@ -388,9 +402,8 @@ void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t
 	if (ev->new_data) {
 		if (!l->t_first) {
 			l->t_first = l->t_last = ts;
-			l->iv_start = ts;
-			if (c->timeline && !l->tl)
-				l->tl = calloc(1, sizeof(*l->tl));
+			if (c->timeline && !l->tl && (l->tl = calloc(1, sizeof(*l->tl))))
+				l->tl->iv_start = ts;
 		}
 		commit_idle(l, d);
 		if (!l->cwnd_init) {
@@ -402,17 +415,13 @@ void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t
 		if (l->react_armed && ts >= l->react_from) {
 			uint64_t us = (ts - l->react_from) / 1000;
 			uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-			struct nd_infer_ext *x = nd_infer_ext_get(d);
+			/* the histogram (in the extension block) from the 5th
+			 * sample: short connections keep only count, sum, max */
+			struct nd_infer_ext *x = l->react_n >= 4 ? nd_infer_ext_get(d) : NULL;
 
-			if (l->react_n < 4)
-				l->react_first[l->react_n] = v;
-			if (x) {
-				if (l->react_n == 4)
-					for (unsigned i = 0; i < 4; i++)
-						nd_rh_record(&x->react, l->react_first[i]);
-				if (l->react_n >= 4)
-					nd_rh_record(&x->react, v);
-			}
+			if (x)
+				nd_rh_record(&x->react, v);
+			l->react_sum_us += v;
 			if (v > l->react_max_us)
 				l->react_max_us = v;
 			l->react_n++;
@@ -504,8 +513,7 @@ void nd_lim_finish(struct nd_conn *c)
 		}
 		struct nd_lim *l = &d->inf.lim;
 		if (l->tl && l->t_first) {
-			tl_close(l, &d->inf, l->t_last + iv_len(&d->inf));
-			l->iv_start = l->t_last;
+			tl_close(l, &d->inf, l->t_last, true);
 		}
 	}
 	lc = c->lc;
@@ -545,18 +553,10 @@ void nd_lim_result(const struct nd_conn *c, int side, struct nd_lim_result *r)
 	r->delack_share = l->rtt_sum_us ? (double)l->delack_added_us / (double)l->rtt_sum_us : 0;
 	r->react_n = l->react_n;
 	r->react_max_us = l->react_max_us;
-	if (l->react_n > 4 && d->ext) {
-		r->react_p50_us = nd_rh_quantile(&d->ext->react, 0.5, 0, l->react_max_us);
-	} else if (l->react_n) {
-		uint32_t v[4], n = l->react_n < 4 ? l->react_n : 4;
-		memcpy(v, l->react_first, sizeof(v));
-		for (uint32_t i = 1; i < n; i++)
-			for (uint32_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-				uint32_t x = v[k];
-				v[k] = v[k - 1];
-				v[k - 1] = x;
-			}
-		r->react_p50_us = v[(n + 1) / 2 - 1];
+	if (l->react_n) {
+		r->react_mean_us = (double)l->react_sum_us / l->react_n;
+		if (l->react_n > 4 && d->ext)   /* the first 4 are not in the histogram */
+			r->react_p50_us = nd_rh_quantile(&d->ext->react, 0.5, 0, l->react_max_us);
 	}
 	r->small_segs = l->small_segs;
 	r->idle_gaps = l->idle_gaps;
@@ -573,6 +573,10 @@ void nd_lim_release(struct nd_conn *c)
 			l->tl = NULL;
 		}
 	}
-	free(c->lc);
-	c->lc = NULL;
+	if (c->lc) {
+		free(c->lc->stall);
+		free(c->lc->hist);
+		free(c->lc);
+		c->lc = NULL;
+	}
 }

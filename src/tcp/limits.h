@@ -97,7 +97,7 @@ const char *nd_lim_label_name(unsigned label);
 
 #define ND_TIMELINE_MAX 4096
 #define ND_STALLS_MAX 32
-#define ND_TXN_SLOW 8
+#define ND_TXN_SLOW 4
 
 struct nd_lim_run {
 	uint64_t start, end;
@@ -107,6 +107,7 @@ struct nd_lim_run {
 struct nd_lim_timeline {
 	uint32_t n, cap, dropped;
 	struct nd_lim_run *run;
+	uint64_t iv_start, iv_ns[ND_LIM_NLABELS];      /* the interval being cut */
 };
 
 /* Per direction, this side as the sender. */
@@ -122,13 +123,11 @@ struct nd_lim {
 	bool in_recovery, last_full, react_armed, cwnd_init;
 	uint64_t react_from;
 	uint32_t small_segs, idle_gaps, react_n, react_max_us;
-	uint32_t react_first[4];
-	uint64_t idle_gap_ns;
+	uint64_t react_sum_us, idle_gap_ns;
 	uint32_t delack_n;
 	uint64_t delack_added_us, rtt_sum_us;
 	uint64_t zw_start;          /* the receiver's zero window since */
-	uint64_t iv_start, iv_ns[ND_LIM_NLABELS];       /* timeline interval */
-	struct nd_lim_timeline *tl;
+	struct nd_lim_timeline *tl; /* with nd_tracker_cfg.timeline */
 };
 
 enum nd_stall_cause {
@@ -154,19 +153,20 @@ struct nd_txn_slow {
 
 /* Per connection, allocated on the first stall or transaction. */
 struct nd_lim_conn {
-	uint32_t nstalls, stalls_dropped;
-	struct nd_stall stall[ND_STALLS_MAX];
+	uint32_t nstalls, cap, stalls_dropped;
+	struct nd_stall *stall;     /* grown on demand up to ND_STALLS_MAX */
 	/* transactions */
 	uint8_t phase;              /* 0 none, 1 request, 2 response */
 	bool req_acked;
 	uint64_t req_start, req_last, resp_last;
 	uint32_t req_end_seq;       /* client's snd_nxt at the end of the request */
-	uint32_t txn_n, txn_first_n;
+	uint32_t txn_n;
 	uint32_t txn_min_us, txn_max_us;
-	uint64_t txn_first[4];      /* exact latencies (us) of the first ones */
+	uint32_t txn_first[4];      /* exact latencies (us) of the first ones */
 	uint32_t nslow;
+	bool hist_nomem;
 	struct nd_txn_slow slow[ND_TXN_SLOW];
-	struct nd_rtt_hist hist;
+	struct nd_rtt_hist *hist;   /* from the 5th transaction on */
 };
 
 /* What infer.c saw in one segment, for the limits engine. */
@@ -199,7 +199,8 @@ struct nd_lim_result {
 	uint32_t delack_n;
 	uint64_t delack_added_us;
 	double delack_share;
-	uint32_t react_p50_us, react_max_us, react_n;
+	uint32_t react_p50_us, react_max_us, react_n;   /* p50: 0 with <= 4 samples */
+	double react_mean_us;
 	uint32_t small_segs, idle_gaps;
 	double idle_s;
 };
