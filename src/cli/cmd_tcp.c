@@ -76,7 +76,20 @@ void cmd_tcp_usage(FILE *f)
 		"options and the handshake round trip. A summary follows: packets read, decoded,\n"
 		"skipped by reason, connections, evictions and, live, the kernel's capture drops.\n"
 		"Tunnels (VXLAN, Geneve, GRE, IP-in-IP) are looked through; the tunnel id is part\n"
-		"of the connection key.\n\noptions:\n");
+		"of the connection key.\n\n"
+		"Inference, per direction: RTT (data to ACK, Karn; TCP timestamps), retransmissions\n"
+		"(fast, timeout, spurious), dupacks, reordering, capture loss, zero windows, the\n"
+		"window scale when the handshake was missed, an estimated congestion window,\n"
+		"delayed ACKs, the sender's reaction time and idle gaps, and what limited the\n"
+		"transfer over time: sender, receiver or network (the verdict; --timeline for the\n"
+		"intervals). Per connection: stalls (RTO, SYN retries, zero window, a slow\n"
+		"responder) and request/response transactions with latency percentiles, the\n"
+		"slowest tied to the stall that delayed them. The text view of files starts\n"
+		"with FINDINGS: the worst connections and why. Rules: src/tcp/infer.h, limits.h.\n\n"
+		"examples:\n"
+		"  netdx tcp capture.pcap                     findings, then one line per connection\n"
+		"  netdx tcp --json --timeline capture.pcap   everything, NDJSON\n"
+		"  netdx tcp -i eth0 -f 'tcp port 443' --duration 30\n\noptions:\n");
 	nd_opt_help(f, tcp_opts);
 	fprintf(f, "\nexit codes: 0 ok; 1 missing/unreadable file, not a capture, unsupported link\n"
 		   "type or no such interface; 2 bad option or filter; 3 truncated or corrupt\n"
