@@ -324,7 +324,27 @@ static const char csv_header[] =
 	"c2s_pkts,c2s_bytes,c2s_payload_bytes,c2s_syn,c2s_fin,c2s_rst,c2s_mss,c2s_wscale,"
 	"c2s_sack_perm,c2s_ts_opt,c2s_handshake_rtt_us,"
 	"s2c_pkts,s2c_bytes,s2c_payload_bytes,s2c_syn,s2c_fin,s2c_rst,s2c_mss,s2c_wscale,"
-	"s2c_sack_perm,s2c_ts_opt,s2c_handshake_rtt_us\n";
+	"s2c_sack_perm,s2c_ts_opt,s2c_handshake_rtt_us,"
+	"c2s_retrans,c2s_fast_retrans,c2s_rto_retrans,c2s_rtt_p50_us,c2s_verdict,c2s_sender,c2s_receiver,c2s_network,"
+	"s2c_retrans,s2c_fast_retrans,s2c_rto_retrans,s2c_rtt_p50_us,s2c_verdict,s2c_sender,s2c_receiver,s2c_network,"
+	"stalls,stall_s,txn,txn_p50_us,txn_p99_us,txn_max_us\n";
+
+static void csv_infer(FILE *f, const struct nd_conn *c, int side)
+{
+	const struct nd_infer_dir *d = &c->dir[side].inf;
+	struct nd_lim_result r;
+
+	nd_lim_result(c, side, &r);
+	fprintf(f, ",%u,%u,%u", d->retrans_pkts, d->fast_retrans, d->rto_retrans);
+	if (d->rtt_n)
+		fprintf(f, ",%u", nd_infer_rtt_p50(d));
+	else
+		fputs(",", f);
+	if (r.data)
+		fprintf(f, ",%s,%.4f,%.4f,%.4f", r.verdict, r.frac[0], r.frac[1], r.frac[2]);
+	else
+		fprintf(f, ",%s,,,", r.verdict);
+}
 
 static void csv_opt_u(FILE *f, bool has, unsigned v)
 {
@@ -372,6 +392,21 @@ static void csv_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sna
 	csv_rtt(w->f, cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0 ? cd->hs_rtt_ns + sd->hs_rtt_ns : -1);
 	csv_dir(w->f, cd);
 	csv_dir(w->f, sd);
+	csv_infer(w->f, c, c->client);
+	csv_infer(w->f, c, !c->client);
+	{
+		const struct nd_lim_conn *lc = c->lc;
+		double st = 0;
+
+		for (uint32_t i = 0; lc && i < lc->nstalls; i++)
+			st += secs(lc->stall[i].dur);
+		fprintf(w->f, ",%u,%.6f", lc ? lc->nstalls + lc->stalls_dropped : 0, st);
+		if (lc && lc->txn_n)
+			fprintf(w->f, ",%u,%u,%u,%u", lc->txn_n, nd_lim_txn_quantile(lc, 0.5),
+				nd_lim_txn_quantile(lc, 0.99), lc->txn_max_us);
+		else
+			fputs(",0,,,", w->f);
+	}
 	fputc('\n', w->f);
 }
 

@@ -90,6 +90,22 @@ run tcp --csv "$DEMO"
 hdr=$(head -1 "$T/out"); rows=$(($(wc -l <"$T/out") - 1))
 [[ $rc == 0 && $hdr == id,client,server,* && $rows == "$nfile" ]] && ok "--csv: header and one row per connection" || no "--csv" "rc=$rc rows=$rows"
 [[ $err == *"summary:"* ]] && ok "--csv: summary on stderr" || no "--csv summary" "$err"
+# every row has the header's columns, and the verdicts agree with the JSON's
+csvchk=$(python3 - "$T/out" "$T/file.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+hdr = open(sys.argv[1]).readline().strip().split(",")
+bad = [r["id"] for r in rows if None in r or len(r) != len(hdr)]
+js = {str(o["id"]): o for o in map(json.loads, open(sys.argv[2])) if o.get("type") == "conn"}
+for r in rows:
+    o = js.get(r["id"])
+    if not o or r["c2s_verdict"] != o["c2s"]["verdict"] or r["s2c_verdict"] != o["s2c"]["verdict"] \
+            or int(r["c2s_retrans"]) != o["c2s"]["retrans_pkts"] or int(r["stalls"]) != len(o["stalls"]):
+        bad.append(r["id"])
+print("ok" if rows and not bad else "bad %s" % bad[:5])
+PY
+)
+[[ $csvchk == ok ]] && ok "--csv: inference columns match the JSON (verdicts, retransmissions, stalls)" || no "--csv columns" "$csvchk"
 
 run tcp --count 10 --json "$DEMO"
 grep -q '"packets":10,' "$T/out" && ok "--count 10 stops after 10 packets" || no "--count" "$(tail -1 "$T/out")"
