@@ -242,6 +242,14 @@ static void json_stalls_txn(struct nd_json *j, const struct nd_conn *c)
 		nd_json_double(j, "start", secs(st->start), 6);
 		nd_json_double(j, "duration_s", secs(st->dur), 6);
 		nd_json_u64(j, "retries", st->retries);
+		if (st->txn_lat) {
+			nd_json_obj_open(j, "txn");
+			nd_json_double(j, "start", secs(st->txn_start), 6);
+			nd_json_u64(j, "latency_us", st->txn_lat / 1000);
+			nd_json_obj_close(j);
+		} else {
+			nd_json_null(j, "txn");
+		}
 		nd_json_obj_close(j);
 	}
 	nd_json_arr_close(j);

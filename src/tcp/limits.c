@@ -231,7 +231,8 @@ static void stall_add(struct nd_conn *c, int side, uint8_t cause, uint64_t start
 		lc->stall = ns;
 		lc->cap = nc;
 	}
-	lc->stall[lc->nstalls++] = (struct nd_stall){ start, end - start, retries, (uint8_t)side, cause };
+	lc->stall[lc->nstalls++] = (struct nd_stall){ .start = start, .dur = end - start, .retries = retries,
+						      .side = (uint8_t)side, .cause = cause };
 }
 
 int nd_lim_stall_for(const struct nd_lim_conn *lc, uint64_t start, uint64_t dur)
@@ -267,6 +268,14 @@ static void txn_done(struct nd_lim_conn *lc)
 		}
 		if (lc->hist)
 			nd_rh_record(lc->hist, us);
+	}
+	/* the stalls that began inside it delayed it */
+	for (uint32_t i = 0; i < lc->nstalls; i++) {
+		struct nd_stall *st = &lc->stall[i];
+		if (!st->txn_lat && st->start >= lc->req_start && st->start <= lc->resp_last) {
+			st->txn_start = lc->req_start;
+			st->txn_lat = lat ? lat : 1;
+		}
 	}
 	if (!lc->txn_n || us < lc->txn_min_us)
 		lc->txn_min_us = us;

@@ -68,7 +68,8 @@
  * latency runs from the request's first segment to the response's last
  * (retransmissions included) as seen at the capture point. Percentiles come
  * from a log-linear histogram (6.25 %); the ND_TXN_SLOW slowest are kept,
- * each tied to a stall overlapping it. Pipelined requests (a new request
+ * each tied to the longest stall overlapping it, and every stall that
+ * starts inside a transaction names that transaction (the one it delayed). Pipelined requests (a new request
  * before the response ended) close the previous transaction early.
  *
  * Timeline (optional): each direction's transfer cut into intervals of one
@@ -142,6 +143,7 @@ const char *nd_stall_cause_name(unsigned cause);
 
 struct nd_stall {
 	uint64_t start, dur;
+	uint64_t txn_start, txn_lat;    /* the transaction it delayed (txn_lat 0: none) */
 	uint32_t retries;
 	uint8_t side;               /* key side whose data (or SYN) stalled */
 	uint8_t cause;

@@ -221,6 +221,7 @@ static void test_rto_stall_and_txn(void)
 		if (got.lc.slow[i].lat_ns == 305 * MS)
 			tied = got.slow_stall[i];
 	ND_CHECK_EQ(tied, 0);
+	ND_CHECK_EQ(got.stall[0].txn_lat, 305 * MS);     /* the stall names its transaction */
 	/* the 300 ms wait before the timeout and the 5 ms of recovery until
 	 * the ACK are network time for s2c (the rest is short responses and
 	 * idle time: sender) */
