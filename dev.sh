@@ -16,6 +16,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       tcpdump iperf3 iproute2 iptables ethtool time tcptrace procps
       clang llvm libbpf-dev bpftool          # netdx drops: eBPF skeletons (CO-RE)
       libmicrohttpd-dev prometheus conntrack # netdx counters: /metrics, promtool, tests
+      libjson-c-dev                          # netdx doctor: reads the NDJSON of the others
 )
 
 deps() {

@@ -25,5 +25,7 @@ int cmd_drops_main(int argc, char **argv);
 void cmd_drops_usage(FILE *f);
 int cmd_counters_main(int argc, char **argv);
 void cmd_counters_usage(FILE *f);
+int cmd_doctor_main(int argc, char **argv);
+void cmd_doctor_usage(FILE *f);
 
 #endif

@@ -28,6 +28,8 @@ static const struct subcommand subcommands[] = {
 	  "where and why the kernel drops packets (eBPF on tracepoints)" },
 	{ "counters", cmd_counters_main, cmd_counters_usage,
 	  "every drop and error counter, all namespaces: deltas, anomalies, /metrics" },
+	{ "doctor", cmd_doctor_main, cmd_doctor_usage,
+	  "runs counters, drops and TCP inference together and explains the cause" },
 };
 
 #define N_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
