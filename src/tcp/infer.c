@@ -642,6 +642,16 @@ static void ws_sample(struct nd_infer_dir *d, struct nd_infer_dir *o, const stru
 		o->ws_exceeded = true;
 	if (s > o->ws_need)
 		o->ws_need = (uint8_t)s;
+	/* The window nearly full at this shift: the sender was held by it,
+	 * which a larger true shift would not explain (see infer.h). */
+	if (s > 0 && (uint64_t)flight + d->max_seg >= (((uint64_t)raw << s) * 7) / 8) {
+		if (s > o->ws_tight_s) {
+			o->ws_tight_s = (uint8_t)s;
+			o->ws_tight_n = 0;
+		}
+		if (s == o->ws_tight_s && o->ws_tight_n < UINT8_MAX)
+			o->ws_tight_n++;
+	}
 }
 
 void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t ts)
@@ -703,7 +713,8 @@ int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound)
 	if (d->syn_seen || !d->inf.ws_samples)
 		return -1;
 	if (lower_bound)
-		*lower_bound = d->inf.ws_samples < ND_WS_MIN_SAMPLES || !d->inf.ws_exceeded;
+		*lower_bound = d->inf.ws_samples < ND_WS_MIN_SAMPLES || !d->inf.ws_exceeded ||
+			       d->inf.ws_tight_s != d->inf.ws_need || d->inf.ws_tight_n < ND_WS_MIN_TIGHT;
 	return d->inf.ws_need;
 }
 

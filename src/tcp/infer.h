@@ -73,8 +73,12 @@
  *    0..14 with flight <= (W << s) + MSS (MSS: the largest payload that
  *    side sent); the inferred shift is the largest such s over the
  *    connection (O(1) per packet). It is exact after ND_WS_MIN_SAMPLES
- *    samples with at least one flight above W + MSS; otherwise it is only a
- *    lower bound. Exact shifts also scale the reported windows.
+ *    samples with at least one flight above W + MSS and at least
+ *    ND_WS_MIN_TIGHT flights that filled 7/8 of the window at that shift
+ *    (the sender was held by the window: a larger true shift would have let
+ *    it send more); otherwise, as when the flight stays far below the
+ *    window (a cwnd- or application-limited sender), it is only a lower
+ *    bound. Exact shifts also scale the reported windows.
  */
 #ifndef NETDX_TCP_INFER_H
 #define NETDX_TCP_INFER_H
@@ -90,6 +94,7 @@
 #define ND_INFER_RING_MAX 64
 #define ND_INFER_RECENT 4
 #define ND_WS_MIN_SAMPLES 10
+#define ND_WS_MIN_TIGHT 3
 
 /* Allocated on demand (the 5th RTT sample, or the first retransmission),
  * so short connections stay small. */
@@ -158,6 +163,7 @@ struct nd_infer_dir {
 	uint32_t ws_samples;        /* flights of the other side measured against our windows */
 	uint8_t ws_need;            /* smallest shift that fits every flight so far */
 	bool ws_exceeded;           /* a flight was above raw window + MSS */
+	uint8_t ws_tight_s, ws_tight_n;     /* largest shift at which a flight filled 7/8 of the window; how often */
 	bool ws_win_init;
 	uint16_t ws_win;            /* raw window the other side uses (RFC 793 WL1/WL2 rule) */
 	uint32_t ws_wl1;            /* sequence number of the segment it came from */

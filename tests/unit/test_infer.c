@@ -411,9 +411,10 @@ static void test_p50(void)
 	}
 }
 
-/* Window scale inference without the handshake: the client keeps 200 KB in
- * flight against raw windows of 1000 from the server: 1000 << 7 = 128000 is
- * too small, 1000 << 8 = 256000 fits. */
+/* Window scale inference without the handshake: the client keeps up to 240 KB
+ * in flight against raw windows of 1000 from the server: 1000 << 7 = 128000
+ * is too small, 1000 << 8 = 256000 fits, and the flight fills more than 7/8
+ * of it (the window held the sender): exact. */
 static void ws_flow(struct nd_tracker *t, bool handshake, unsigned nseg)
 {
 	struct opt o = { .win = 1000 };
@@ -434,19 +435,31 @@ static void test_wscale_midstream(void)
 	uint32_t mn = 0, mx = 0;
 	bool lb = true, sc = false;
 
-	ws_flow(t, false, 200);
+	ws_flow(t, false, 240);
 	ND_CHECK_EQ(ndone, 1);
 	ND_CHECK_EQ(last.client_by, ND_CLIENT_PORT);
 	sd = &last.dir[!last.client];
 	cd = &last.dir[last.client];
 	ND_CHECK_EQ(nd_infer_wscale(sd, &lb), 8);
 	ND_CHECK(!lb);
-	ND_CHECK_EQ(sd->inf.ws_samples, 200);
+	ND_CHECK_EQ(sd->inf.ws_samples, 240);
 	ND_CHECK_EQ(nd_infer_wscale(cd, &lb), -1);       /* the server sent no data */
 	ND_CHECK(nd_infer_window(sd, &mn, &mx, &sc));
 	ND_CHECK(sc);
 	ND_CHECK_EQ(mn, 256000);
 	ND_CHECK_EQ(mx, 256000);
+}
+
+/* A flight that stays far below the window (200 KB of 256 KB: a cwnd-limited
+ * sender) only bounds the shift from below: 8 or more. */
+static void test_wscale_far_below_window(void)
+{
+	struct nd_tracker *t = mk();
+	bool lb = false;
+
+	ws_flow(t, false, 200);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 8);
+	ND_CHECK(lb);
 }
 
 /* A duplicate ACK with a smaller window after a window update (reordered at
@@ -460,7 +473,7 @@ static void test_wscale_window_update_order(void)
 	pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &small);
 	pkt(t, 0, 10 * MS + 1, A, 5001, 1000, 0, &big);   /* window update */
 	pkt(t, 0, 10 * MS + 2, A, 5001, 1000, 0, &small); /* stale, reordered */
-	for (unsigned i = 0; i < 20; i++)       /* 20000 in flight: 2000 << 3 + 1000 */
+	for (unsigned i = 0; i < 29; i++)       /* 29000 in flight: over 2000 << 3 + 1000, 7/8 of 2000 << 4 */
 		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
 	finish(t);
 	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 4);
@@ -533,6 +546,7 @@ int main(void)
 	ND_RUN(test_wscale_midstream);
 	ND_RUN(test_wscale_handshake_not_inferred);
 	ND_RUN(test_wscale_window_update_order);
+	ND_RUN(test_wscale_far_below_window);
 	ND_RUN(test_wscale_lower_bound);
 	return nd_test_done();
 }
