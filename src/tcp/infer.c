@@ -658,7 +658,7 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 {
 	struct nd_infer_dir *d = &c->dir[side].inf, *o = &c->dir[!side].inf;
 	struct nd_lim_ev ev = { 0 };
-	uint32_t fp, nxt, o_una, rto0, fast0, retx0;
+	uint32_t fp, nxt, o_una, rto0, fast0, retx0, sp0;
 	bool nxt_ok, o_una_ok;
 
 	if (p->flags & ND_TH_RST)
@@ -682,6 +682,7 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 	rto0 = d->rto_retrans;
 	fast0 = d->fast_retrans;
 	retx0 = d->retrans_pkts;
+	sp0 = d->spurious_retrans;
 	ev.quiet_since = d->last_tx_ts > o->last_ack_ts ? d->last_tx_ts : o->last_ack_ts;
 	ev.prev_flight = o->seq_init && o_una_ok && sgt(o->snd_nxt, o_una) ? o->snd_nxt - o_una : 0;
 	o->ev_sample = o->ev_single = false;
@@ -700,6 +701,7 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 	ev.retrans = d->retrans_pkts != retx0;
 	ev.rto = d->rto_retrans != rto0;
 	ev.fast = d->fast_retrans != fast0;
+	ev.spurious = d->spurious_retrans != sp0;
 	ev.advanced = o_una_ok && o->una_init && sgt(o->snd_una, o_una);
 	ev.acked = ev.advanced ? o->snd_una - o_una : 0;
 	ev.sample = o->ev_sample;

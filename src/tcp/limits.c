@@ -88,7 +88,6 @@ static uint32_t flight_of(const struct nd_infer_dir *d)
 static uint8_t classify(const struct nd_conn *c, int side)
 {
 	const struct nd_infer_dir *d = &c->dir[side].inf;
-	const struct nd_lim *l = &d->lim;
 	uint32_t fl = flight_of(d);
 	int64_t w = rwnd(c, side);
 
@@ -98,9 +97,9 @@ static uint8_t classify(const struct nd_conn *c, int side)
 		return ND_LIM_IDLE;
 	if (w > 0 && w - (int64_t)fl < (int64_t)eff_mss(c, side))
 		return ND_LIM_RECEIVER;
-	if (l->in_recovery || l->last_full)
-		return ND_LIM_NETWORK;
-	return ND_LIM_SENDER;
+	/* Data out, not held by the window: waiting on the path (its RTT, a
+	 * queue, a loss), as the kernel's chrono stats count it ("busy"). */
+	return ND_LIM_NETWORK;
 }
 
 /* ---- timeline ---- */
@@ -406,8 +405,14 @@ void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t
 	advance(c, !side, ts, -1);
 
 	/* 2. this side as the sender */
-	if (ev->rto && ev->quiet_since && ts > ev->quiet_since)
-		stall_add(c, side, ND_STALL_RTO, ev->quiet_since, ts, 1);
+	if (ev->rto && ev->quiet_since && ts > ev->quiet_since) {
+		/* A timeout retransmission of data the capture point already saw
+		 * acknowledged: the ACK was lost beyond it, in the other
+		 * direction, whose own data (the segment that carried that ACK)
+		 * is what stalled, if it has any out. */
+		int who = ev->spurious && flight_of(o) ? !side : side;
+		stall_add(c, who, ND_STALL_RTO, ev->quiet_since, ts, 1);
+	}
 	if (ev->new_data) {
 		if (!l->t_first) {
 			l->t_first = l->t_last = ts;

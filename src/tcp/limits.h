@@ -12,22 +12,20 @@
  *    (snd_una + rwnd - snd_nxt) is below one MSS while data is outstanding.
  *    rwnd is scaled by the shift from the handshake or an exactly inferred
  *    one; with an unknown shift only a zero window counts.
- *  - network: data outstanding, not receiver-limited, and the sender is in
- *    loss recovery (a fast or timeout retransmission until snd_una passes
- *    what was outstanding then) or backlogged (its latest new segment was
- *    full-sized: it had more to send than the congestion window let out).
- *    The silent wait before a timeout retransmission is network time too.
- *  - sender: data outstanding but the latest new segment was short (the
- *    application had nothing more queued);
+ *  - network: data outstanding and not receiver-limited: the sender waits
+ *    on the path (its round trip, a queue, a loss and its recovery), as the
+ *    kernel's chrono stats count such time "busy" (neither rwnd- nor
+ *    sndbuf-limited). A closed-loop request/response client is network-
+ *    limited by this rule: its rate is set by the round trip;
  *  - idle: nothing outstanding (the application gave nothing to send).
+ * Short segments and reaction times are reported beside (the sender's
+ * evidence); a send-buffer-limited sender, which the kernel counts apart,
+ * cannot be told from the packets and shows as network-limited.
  * The transfer time of a direction runs from its first data to the last
  * moment it had data outstanding; idle time inside it counts as sender
  * time (as the kernel's chrono counts time not busy as application-limited),
  * trailing idle time does not count. limits = the three shares of it;
  * the verdict names a share >= 0.6, else "mixed"; "idle" without data.
- * This differs from the kernel's chrono stats in one place: time with data
- * outstanding behind a short segment is "busy" (so cwnd-limited) for the
- * kernel and sender-limited here.
  *
  * Congestion window estimate (bytes), per direction: 10 MSS at the first
  * data; on an ACK of new data while cwnd-limited (flight + MSS >= cwnd) and
@@ -53,7 +51,10 @@
  *
  * Stalls (per connection, at most ND_STALLS_MAX, the rest counted):
  *  - rto: from the last progress (segment sent, or ACK received) to a
- *    timeout retransmission; back-to-back ones merge (retries counts them);
+ *    timeout retransmission; back-to-back ones merge (retries counts them).
+ *    When the retransmitted data was already acknowledged at the capture
+ *    point, the ACK was lost beyond it: the stall is the other direction's
+ *    (the data that carried the ACK) when that direction has data out;
  *  - syn-retrans / synack-retrans: from the first SYN (SYN/ACK) to the
  *    packet answering it, when it was sent more than once; unanswered: to
  *    the last one;
@@ -175,6 +176,7 @@ struct nd_lim_conn {
 struct nd_lim_ev {
 	/* the packet's side as the data sender */
 	bool new_data, retrans, rto, fast;
+	bool spurious;              /* already acknowledged when sent */
 	uint64_t quiet_since;       /* last progress before it (for an rto) */
 	/* the packet's side as the receiver: its ACK of the other side's data */
 	bool advanced;              /* snd_una of the other side moved */

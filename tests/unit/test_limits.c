@@ -25,12 +25,14 @@ static struct {
 	struct nd_lim_run tl[64];
 	uint32_t ntl;
 	uint32_t c2s_fast, c2s_rto;
+	int client;
 } got;
 
 static void on_done(void *ctx, const struct nd_conn *c)
 {
 	(void)ctx;
 	got.n++;
+	got.client = c->client;
 	nd_lim_result(c, c->client, &got.r[0]);
 	nd_lim_result(c, !c->client, &got.r[1]);
 	got.has_lc = c->lc != NULL;
@@ -162,7 +164,8 @@ static void test_network_limited(void)
 }
 
 /* Small requests every 100 ms, acknowledged after 10 ms: the application
- * is the limit (idle time inside the transfer is sender time). */
+ * is the limit (idle time inside the transfer is sender time; the 10 ms
+ * with a request out are network time, as the kernel counts them busy). */
 static void test_sender_limited(void)
 {
 	struct nd_tracker *t = mk(false);
@@ -177,7 +180,7 @@ static void test_sender_limited(void)
 	}
 	finish(t);
 	ND_CHECK_STR(got.r[0].verdict, "sender-limited");
-	ND_CHECK(got.r[0].frac[0] > 0.95);
+	ND_CHECK(got.r[0].frac[0] > 0.89 && got.r[0].frac[0] < 0.91);
 	ND_CHECK_EQ(got.r[0].idle_gaps, 19);
 	ND_CHECK_EQ(got.r[0].small_segs, 20);
 	ND_CHECK_EQ(got.r[0].react_n, 19);         /* ACK to the next request: 90 ms */
@@ -222,14 +225,38 @@ static void test_rto_stall_and_txn(void)
 			tied = got.slow_stall[i];
 	ND_CHECK_EQ(tied, 0);
 	ND_CHECK_EQ(got.stall[0].txn_lat, 305 * MS);     /* the stall names its transaction */
-	/* the 300 ms wait before the timeout and the 5 ms of recovery until
-	 * the ACK are network time for s2c (the rest is short responses and
-	 * idle time: sender) */
+	/* network time for s2c: each response out 5 ms until its ACK (10 x 5)
+	 * and the 300 ms wait before the timeout (idle time between: sender) */
 	double net = got.r[1].frac[2] * got.r[1].transfer_s;
-	if (!(net > 0.3049 && net < 0.3051))
+	if (!(net > 0.3499 && net < 0.3501))
 		printf("# network time %.6f s\n", net);
-	ND_CHECK(net > 0.3049 && net < 0.3051);
+	ND_CHECK(net > 0.3499 && net < 0.3501);
 	ND_CHECK_STR(got.r[1].verdict, "mixed");
+}
+
+/* The request that also carried the ACK of the previous response is lost
+ * beyond the capture point: the server times out and resends a response the
+ * capture saw acknowledged (spurious), then the client resends the request.
+ * The stall is the request's (c2s), not the response's. */
+static void test_rto_stall_lost_ack(void)
+{
+	struct nd_tracker *t = mk(false);
+
+	hs(t, 65535);
+	C(10 * MS, A, 101, 5001, 100, 65535);           /* request 1 */
+	S(30 * MS, A, 5001, 201, 200, 65535);           /* response 1 */
+	C(50 * MS, A, 201, 5201, 100, 65535);           /* request 2 + ACK: lost after us */
+	S(275 * MS, A, 5001, 201, 200, 65535);          /* server RTO: response 1 again */
+	C(276 * MS, A, 201, 5201, 100, 65535);          /* client: request 2 again */
+	S(296 * MS, A, 5201, 301, 200, 65535);          /* response 2 */
+	C(316 * MS, A, 301, 5401, 0, 65535);
+	finish(t);
+	ND_CHECK(got.has_lc);
+	ND_CHECK_EQ(got.lc.nstalls, 1);
+	ND_CHECK_EQ(got.stall[0].cause, ND_STALL_RTO);
+	ND_CHECK_EQ(got.stall[0].side, got.client);     /* the client's data: c2s */
+	ND_CHECK_EQ(got.stall[0].start, 50 * MS);
+	ND_CHECK_EQ(got.stall[0].txn_lat, 246 * MS);    /* request 2 at 50 to response 2 at 296 */
 }
 
 /* Two SYNs 1 s apart, answered at 3 s: a SYN stall of 3 s, 2 retries. */
@@ -349,6 +376,7 @@ int main(void)
 	ND_RUN(test_network_limited);
 	ND_RUN(test_sender_limited);
 	ND_RUN(test_rto_stall_and_txn);
+	ND_RUN(test_rto_stall_lost_ack);
 	ND_RUN(test_syn_stall);
 	ND_RUN(test_zero_window_stall);
 	ND_RUN(test_delayed_ack);
