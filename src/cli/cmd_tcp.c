@@ -57,7 +57,7 @@ static const struct nd_opt tcp_opts[] = {
 	{ "timeline", 0, ND_OPT_FLAG, OFF(timeline), NULL, "JSON: each direction's limit over time, intervals of about one RTT labelled sender, receiver, network or idle", 0, 0 },
 	{ "max-flows", 0, ND_OPT_U64, OFF(max_flows), "N", "connection table cap (default 262144); beyond it the oldest closed, then least recently active, connections are reported early and counted as evicted", 1, 1e8 },
 	{ "idle-timeout", 0, ND_OPT_SECONDS, OFF(idle_timeout), "S", "end connections idle for S seconds of capture time (default 300; 0 = never)", 0, 1e7 },
-	{ "linger", 0, ND_OPT_SECONDS, OFF(linger), "S", "keep closed connections S seconds for late ACKs/FINs (default 2)", 0, 3600 },
+	{ "linger", 0, ND_OPT_SECONDS, OFF(linger), "S", "keep closed connections S seconds for late ACKs and FINs (default 1: a FIN resent after a lost ACK comes 0.2 s, then 0.4 s later)", 0, 3600 },
 	{ "demo", 0, ND_OPT_FLAG, OFF(demo), NULL, "read the capture built into netdx (made between two network namespaces)", 0, 0 },
 	{ "print-config", 0, ND_OPT_FLAG, OFF(print_config), NULL, "print the effective options to stderr before running", 0, 0 },
 	ND_OPT_END
@@ -255,7 +255,7 @@ int cmd_tcp_main(int argc, char **argv)
 	struct tcp_cfg cfg = {
 		.max_flows = 262144,
 		.idle_timeout = 300,
-		.linger = 2,
+		.linger = 1,
 	};
 	struct nd_tracker_cfg tc = { 0 };
 	struct nd_input_report *inputs = NULL;
