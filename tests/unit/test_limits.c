@@ -38,7 +38,8 @@ static void on_done(void *ctx, const struct nd_conn *c)
 	got.has_lc = c->lc != NULL;
 	if (c->lc) {
 		got.lc = *c->lc;
-		memcpy(got.stall, c->lc->stall, c->lc->nstalls * sizeof(got.stall[0]));
+		if (c->lc->nstalls)
+			memcpy(got.stall, c->lc->stall, c->lc->nstalls * sizeof(got.stall[0]));
 		got.lc.stall = NULL;
 		got.lc.hist = NULL;
 		got.txn_p50 = nd_lim_txn_quantile(c->lc, 0.5);
