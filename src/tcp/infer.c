@@ -644,7 +644,14 @@ static void ws_sample(struct nd_infer_dir *d, struct nd_infer_dir *o, const stru
 		o->ws_need = (uint8_t)s;
 	/* The window nearly full at this shift: the sender was held by it,
 	 * which a larger true shift would not explain (see infer.h). */
-	if (s > 0 && (uint64_t)flight + d->max_seg >= (((uint64_t)raw << s) * 7) / 8) {
+	bool tight = s > 0 && (uint64_t)flight + d->max_seg >= (((uint64_t)raw << s) * 7) / 8;
+	struct nd_infer_ext *x = ext(o);
+
+	if (x) {
+		x->ws_need_n[s]++;
+		x->ws_tight_n[s] += tight;
+	}
+	if (tight) {
 		if (s > o->ws_tight_s) {
 			o->ws_tight_s = (uint8_t)s;
 			o->ws_tight_n = 0;
@@ -712,12 +719,24 @@ void nd_infer_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64
 
 int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound)
 {
-	if (d->syn_seen || !d->inf.ws_samples)
+	const struct nd_infer_dir *i = &d->inf;
+	const struct nd_infer_ext *x = i->ext;
+	unsigned s = i->ws_need;
+	uint32_t tight = i->ws_tight_s == i->ws_need ? i->ws_tight_n : 0;
+
+	if (d->syn_seen || !i->ws_samples)
 		return -1;
+	if (x) {
+		/* the smallest shift that fits all but the few that need the most */
+		uint32_t allowed = i->ws_samples / 100 > 2 ? i->ws_samples / 100 : 2, above = 0;
+
+		while (s > 0 && above + x->ws_need_n[s] <= allowed)
+			above += x->ws_need_n[s--];
+		tight = x->ws_tight_n[s];
+	}
 	if (lower_bound)
-		*lower_bound = d->inf.ws_samples < ND_WS_MIN_SAMPLES || !d->inf.ws_exceeded ||
-			       d->inf.ws_tight_s != d->inf.ws_need || d->inf.ws_tight_n < ND_WS_MIN_TIGHT;
-	return d->inf.ws_need;
+		*lower_bound = i->ws_samples < ND_WS_MIN_SAMPLES || s == 0 || tight < ND_WS_MIN_TIGHT;
+	return (int)s;
 }
 
 bool nd_infer_window(const struct nd_dir *d, uint32_t *min, uint32_t *max, bool *scaled)

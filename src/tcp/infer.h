@@ -72,7 +72,10 @@
  *    WL2: a reordered or duplicate ACK does not shrink it) gives the smallest shift s in
  *    0..14 with flight <= (W << s) + MSS (MSS: the largest payload that
  *    side sent); the inferred shift is the largest such s over the
- *    connection (O(1) per packet). It is exact after ND_WS_MIN_SAMPLES
+ *    connection (O(1) per packet), leaving out up to max(2, 1 %) of the
+ *    samples that need the most: a capture that lost a burst of ACKs shows
+ *    one inflated flight after it (counts per shift, in the extension
+ *    block, which only connections without the handshake get). It is exact after ND_WS_MIN_SAMPLES
  *    samples with at least one flight above W + MSS and at least
  *    ND_WS_MIN_TIGHT flights that filled 7/8 of the window at that shift
  *    (the sender was held by the window: a larger true shift would have let
@@ -102,6 +105,10 @@
 struct nd_infer_ext {
 	struct nd_rtt_hist rtt;
 	struct nd_rtt_hist react;   /* the sender's reaction times (limits.c) */
+	/* window scale inference: flights that needed shift s (and filled 7/8
+	 * of the window at it), so a few inflated by ACKs the capture lost
+	 * do not decide it */
+	uint32_t ws_need_n[15], ws_tight_n[15];
 	uint8_t recent_n;           /* recent retransmissions, [0] newest */
 	struct { uint32_t seq, end; bool spurious; } recent[ND_INFER_RECENT];
 };

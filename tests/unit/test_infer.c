@@ -450,6 +450,23 @@ static void test_wscale_midstream(void)
 	ND_CHECK_EQ(mx, 256000);
 }
 
+/* One flight inflated by a burst of ACKs the capture lost (the next data
+ * seen is 600 KB further on) does not move an exact 8 to 10. */
+static void test_wscale_capture_loss_outlier(void)
+{
+	struct nd_tracker *t = mk();
+	struct opt o = { .win = 1000 };
+	bool lb = true;
+
+	pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &o);
+	for (unsigned i = 0; i < 240; i++)
+		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
+	C(12 * MS, A, 1000 + 840 * 1000u, 5001, 1000);  /* after the lost burst */
+	finish(t);
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 8);
+	ND_CHECK(!lb);
+}
+
 /* A flight that stays far below the window (200 KB of 256 KB: a cwnd-limited
  * sender) only bounds the shift from below: 8 or more. */
 static void test_wscale_far_below_window(void)
@@ -547,6 +564,7 @@ int main(void)
 	ND_RUN(test_wscale_handshake_not_inferred);
 	ND_RUN(test_wscale_window_update_order);
 	ND_RUN(test_wscale_far_below_window);
+	ND_RUN(test_wscale_capture_loss_outlier);
 	ND_RUN(test_wscale_lower_bound);
 	return nd_test_done();
 }
