@@ -14,9 +14,14 @@
 static struct nd_conn last;     /* copy of the last connection reported */
 static int ndone;
 
+static int ws_done[2];          /* nd_infer_wscale while the connection was whole */
+static bool ws_done_lb[2];
+
 static void on_done(void *ctx, const struct nd_conn *c)
 {
 	(void)ctx;
+	for (int i = 0; i < 2; i++)
+		ws_done[i] = nd_infer_wscale(&c->dir[i], &ws_done_lb[i]);
 	last = *c;
 	last.dir[0].inf.ring = last.dir[1].inf.ring = NULL;  /* freed after the call */
 	last.dir[0].inf.ext = last.dir[1].inf.ext = NULL;
@@ -442,6 +447,8 @@ static void test_wscale_midstream(void)
 	cd = &last.dir[last.client];
 	ND_CHECK_EQ(nd_infer_wscale(sd, &lb), 8);
 	ND_CHECK(!lb);
+	ND_CHECK_EQ(ws_done[!last.client], 8);          /* with the per-shift counts */
+	ND_CHECK(!ws_done_lb[!last.client]);
 	ND_CHECK_EQ(sd->inf.ws_samples, 240);
 	ND_CHECK_EQ(nd_infer_wscale(cd, &lb), -1);       /* the server sent no data */
 	ND_CHECK(nd_infer_window(sd, &mn, &mx, &sc));
@@ -463,8 +470,10 @@ static void test_wscale_capture_loss_outlier(void)
 		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
 	C(12 * MS, A, 1000 + 840 * 1000u, 5001, 1000);  /* after the lost burst */
 	finish(t);
-	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 8);
-	ND_CHECK(!lb);
+	ND_CHECK_EQ(ws_done[!last.client], 8);
+	ND_CHECK(!ws_done_lb[!last.client]);
+	/* the copy without the extension block falls back to the largest need */
+	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 10);
 }
 
 /* A flight that stays far below the window (200 KB of 256 KB: a cwnd-limited
@@ -477,6 +486,8 @@ static void test_wscale_far_below_window(void)
 	ws_flow(t, false, 200);
 	ND_CHECK_EQ(nd_infer_wscale(&last.dir[!last.client], &lb), 8);
 	ND_CHECK(lb);
+	ND_CHECK_EQ(ws_done[!last.client], 8);
+	ND_CHECK(ws_done_lb[!last.client]);
 }
 
 /* A duplicate ACK with a smaller window after a window update (reordered at
