@@ -311,7 +311,7 @@ static void sender(struct nd_infer_dir *d, const struct nd_infer_dir *o, const s
 	uint32_t len = p->payload_len, s = p->seq, e;
 	bool fin = p->flags & ND_TH_FIN;
 	unsigned i;
-	bool seen = false, zw;
+	bool seen = false, zw, below_ack;
 
 	if (p->flags & ND_TH_SYN) {
 		if (!d->seq_init) {
@@ -333,9 +333,14 @@ static void sender(struct nd_infer_dir *d, const struct nd_infer_dir *o, const s
 	if (d->pre_valid && d->una_init && sge(d->snd_una, d->pre_start))
 		d->pre_valid = false;
 	zw = o->win_seen && o->last_win == 0;
+	below_ack = d->una_init && s + 1u == d->snd_una;
 	if (!fin && len <= 1 &&
-	    (s + 1u == d->snd_nxt || (d->una_init && s + 1u == d->snd_una))) {
-		/* One byte (or none) just below what was sent: a probe. */
+	    (below_ack || (s + 1u == d->snd_nxt && (len == 0 || zw || !d->una_init)))) {
+		/* One byte (or none) just below what was acknowledged (a
+		 * keep-alive), or the last byte again while the window is shut
+		 * (a window probe). The last byte again while it is still
+		 * unacknowledged and the window open is a retransmission (a
+		 * one-byte request, say). */
 		if (zw)
 			d->zero_window_probes++;
 		else

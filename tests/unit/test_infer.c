@@ -325,6 +325,22 @@ static void test_keepalive_and_dup_frame(void)
 	ND_CHECK_EQ(cli()->rtt_n, 1);
 }
 
+/* A one-byte request lost and sent again 300 ms later, still unacknowledged
+ * and the window open: a timeout retransmission, not a keep-alive. */
+static void test_one_byte_retransmission(void)
+{
+	struct nd_tracker *t = mk();
+
+	hs(t, 0, 100, 5000);
+	C(10 * MS, A, 101, 5001, 1);
+	C(310 * MS, A, 101, 5001, 1);
+	S(320 * MS, A, 5001, 102, 0);
+	finish(t);
+	ND_CHECK_EQ(cli()->retrans_pkts, 1);
+	ND_CHECK_EQ(cli()->rto_retrans, 1);
+	ND_CHECK_EQ(cli()->keep_alives, 0);
+}
+
 /* No handshake: what lies below the first sequence seen was sent before
  * the capture; resending it is a retransmission, ACKing it no loss. */
 static void test_midstream(void)
@@ -567,6 +583,7 @@ int main(void)
 	ND_RUN(test_wraparound);
 	ND_RUN(test_zero_window);
 	ND_RUN(test_keepalive_and_dup_frame);
+	ND_RUN(test_one_byte_retransmission);
 	ND_RUN(test_midstream);
 	ND_RUN(test_ring_cap);
 	ND_RUN(test_hist);
