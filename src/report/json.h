@@ -2,8 +2,8 @@
 /*
  * json: a small streaming JSON writer (one object per line for NDJSON).
  * It keeps track of commas and nesting; strings are escaped per RFC 8259.
- * Output only: netdx never parses JSON, so a DOM library would only add
- * an allocation per object on the per-connection path.
+ * Writing needs no library: a DOM would only add an allocation per object
+ * on the per-connection path. (Reading, in `netdx doctor`, uses json-c.)
  */
 #ifndef NETDX_REPORT_JSON_H
 #define NETDX_REPORT_JSON_H
