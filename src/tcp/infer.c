@@ -647,14 +647,17 @@ static void ws_sample(struct nd_infer_dir *d, struct nd_infer_dir *o, const stru
 		o->ws_exceeded = true;
 	if (s > o->ws_need)
 		o->ws_need = (uint8_t)s;
-	/* The window nearly full at this shift: the sender was held by it,
-	 * which a larger true shift would not explain (see infer.h). */
-	bool tight = s > 0 && (uint64_t)flight + d->max_seg >= (((uint64_t)raw << s) * 7) / 8;
+	/* The window full at this shift, within max(3 MSS, 1/32 of it): the
+	 * sender was held by it, which a larger true shift would not explain
+	 * (see infer.h). */
+	uint64_t wnd = (uint64_t)raw << s, slack = 3ull * d->max_seg > wnd / 32 ? 3ull * d->max_seg : wnd / 32;
+	bool tight = s > 0 && flight + slack >= wnd;
 	struct nd_infer_ext *x = ext(o);
 
 	if (x) {
 		x->ws_need_n[s]++;
 		x->ws_tight_n[s] += tight;
+		x->ws_held = x->ws_held - x->ws_held / 16 + (tight ? 65536u / 16 : 0);
 	}
 	if (tight) {
 		if (s > o->ws_tight_s) {
@@ -737,7 +740,7 @@ int nd_infer_wscale(const struct nd_dir *d, bool *lower_bound)
 
 		while (s > 0 && above + x->ws_need_n[s] <= allowed)
 			above += x->ws_need_n[s--];
-		tight = x->ws_tight_n[s];
+		tight = x->ws_held >= 32768 ? x->ws_tight_n[s] : 0;
 	}
 	if (lower_bound)
 		*lower_bound = i->ws_samples < ND_WS_MIN_SAMPLES || s == 0 || tight < ND_WS_MIN_TIGHT;

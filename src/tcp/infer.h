@@ -77,9 +77,13 @@
  *    one inflated flight after it (counts per shift, in the extension
  *    block, which only connections without the handshake get). It is exact after ND_WS_MIN_SAMPLES
  *    samples with at least one flight above W + MSS and at least
- *    ND_WS_MIN_TIGHT flights that filled 7/8 of the window at that shift
- *    (the sender was held by the window: a larger true shift would have let
- *    it send more); otherwise, as when the flight stays far below the
+ *    ND_WS_MIN_TIGHT flights that filled the window at that shift (within
+ *    max(3 MSS, 1/32 of it)),
+ *    and the flights still doing so at the end (an average over the last
+ *    ~16 samples of at least one half): the sender was held by the window,
+ *    following it, which a larger true shift would not explain (a window
+ *    that grows past a steady flight fills 7/8 of it now and then by
+ *    coincidence, not lastingly); otherwise, as when the flight stays far below the
  *    window (a cwnd- or application-limited sender), it is only a lower
  *    bound. Exact shifts also scale the reported windows.
  */
@@ -109,6 +113,7 @@ struct nd_infer_ext {
 	 * of the window at it), so a few inflated by ACKs the capture lost
 	 * do not decide it */
 	uint32_t ws_need_n[15], ws_tight_n[15];
+	uint32_t ws_held;           /* EWMA (1/16, Q16) of "this flight filled the window" */
 	uint8_t recent_n;           /* recent retransmissions, [0] newest */
 	struct { uint32_t seq, end; bool spurious; } recent[ND_INFER_RECENT];
 };
@@ -170,7 +175,7 @@ struct nd_infer_dir {
 	uint32_t ws_samples;        /* flights of the other side measured against our windows */
 	uint8_t ws_need;            /* smallest shift that fits every flight so far */
 	bool ws_exceeded;           /* a flight was above raw window + MSS */
-	uint8_t ws_tight_s, ws_tight_n;     /* largest shift at which a flight filled 7/8 of the window; how often */
+	uint8_t ws_tight_s, ws_tight_n;     /* largest shift at which a flight filled the window; how often */
 	bool ws_win_init;
 	uint16_t ws_win;            /* raw window the other side uses (RFC 793 WL1/WL2 rule) */
 	uint32_t ws_wl1;            /* sequence number of the segment it came from */

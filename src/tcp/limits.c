@@ -329,8 +329,12 @@ static void txn_data(struct nd_conn *c, int side, uint64_t ts, bool new_data)
 	if (!lc)
 		return;
 	if (from_client) {
-		if (!new_data)
+		if (!new_data) {
+			/* a request sent again ends when it was last sent */
+			if (lc->phase == 1)
+				lc->req_last = ts;
 			return;
+		}
 		if (lc->phase == 2)
 			txn_done(lc);
 		if (lc->phase == 0) {
