@@ -10,7 +10,8 @@
 # retransmissions (1 s, 2 s, ...) or resend their first request.
 #
 # Expected diagnosis: listen-overflow at the listen socket 10.81.2.2:7250 in
-# netns $DX_S, critical; ListenOverflows (counters) == nstat's count;
+# netns $DX_S, critical; ListenOverflows (counters) within 5 % of (and at
+# most) nstat's count read after the run;
 # TCP_LISTEN_OVERFLOW drops (eBPF) and SYN-retransmission stalls (capture).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +41,11 @@ dx_is "top finding: the place is the server's listen socket" \
 	"$(dx_q finding[1].place.kind) $(dx_q finding[1].place.netns) $(dx_q finding[1].place.endpoint)" \
 	"listen $DX_S $DX_SIP:$DX_PORT"
 dx_cmp "tcp, drops and counters agree" "$(dx_q finding[1].agree)" -eq 3
-dx_is "ListenOverflows (counters) == nstat's count" "$(dx_q finding[1].numbers.counters.listen_overflows)" "$injected"
+# nstat is read after doctor's window closed: a client still retrying can
+# overflow the queue once or twice more after the counters' last reading
+# (seen in CI: 93 against 94). So: at most nstat's count, and within 5 %.
+dx_between "ListenOverflows (counters) vs nstat's count after the run" \
+	"$(dx_q finding[1].numbers.counters.listen_overflows)" "$((injected - injected / 20 - 1))" "$injected"
 dx_cmp "listen drops traced (eBPF)" "$(dx_q finding[1].numbers.drops.drops)" -gt 0
 dx_cmp "connections stalled on SYN or SYN-ACK retransmissions (capture)" \
 	"$(dx_q finding[1].numbers.tcp.stalls)" -gt 0
