@@ -583,8 +583,11 @@ static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
 		if (r.data)
 			w->verdicts[v]++;
 		retx += d->retrans_pkts + d->syn_retrans;
-		/* worth a line: receiver- or network-limited, or losses, or zero windows */
-		if (!r.data || ((v == 0 || v == 3) && !d->retrans_pkts && !c->dir[!side].inf.zero_window))
+		/* worth a line: losses, zero windows, or a receiver-limited
+		 * transfer of some length (network-limited alone is what a bulk
+		 * transfer that fills its path looks like: not a finding) */
+		if (!r.data || (!d->retrans_pkts && !c->dir[!side].inf.zero_window &&
+				!(v == 1 && r.transfer_s >= 0.01)))
 			continue;
 		any = true;
 		at = cat(f.text, sizeof(f.text), at, " %s %s (snd %.0f%% rcv %.0f%% net %.0f%% of %.3f s)",
@@ -649,9 +652,9 @@ static void text_findings(struct nd_conn_writer *w, FILE *f)
 	qsort(w->find, w->nfind, sizeof(w->find[0]), by_score);
 	fprintf(f, "FINDINGS: ");
 	if (!w->nfind) {
-		fprintf(f, "none (no stalls, retransmissions, zero windows, or receiver- or network-limited transfers)\n");
+		fprintf(f, "none (no stalls, retransmissions, zero windows or receiver-limited transfers)\n");
 	} else {
-		fprintf(f, "%" PRIu64 " connection%s with stalls, retransmissions or window/network limits; the worst:\n",
+		fprintf(f, "%" PRIu64 " connection%s with stalls, retransmissions or window limits; the worst:\n",
 			w->flagged, w->flagged == 1 ? "" : "s");
 		for (unsigned i = 0; i < w->nfind; i++)
 			fprintf(f, "%2u. %s\n", i + 1, w->find[i].text);

@@ -107,6 +107,42 @@ PY
 )
 [[ $csvchk == ok ]] && ok "--csv: inference columns match the JSON (verdicts, retransmissions, stalls)" || no "--csv columns" "$csvchk"
 
+# The text view leads with the findings: exactly the connections with
+# retransmissions, zero windows or a receiver-limited transfer (>= 10 ms)
+# as the JSON describes them, the one with the most stall time first; the
+# table after them.
+run tcp "$DEMO"
+fchk=$(python3 - "$T/out" "$T/file.json" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read().split("\n")
+if not text[0].startswith("FINDINGS: "):
+    print("first line: %r" % text[0]); sys.exit()
+got = [re.match(r" *\d+\. (\S+) -> (\S+):", l) for l in text[1:]]
+got = [(m.group(1), m.group(2)) for m in got if m]
+want, stall = set(), {}
+for o in map(json.loads, open(sys.argv[2])):
+    if o.get("type") != "conn":
+        continue
+    d = [o["c2s"], o["s2c"]]
+    if any(x["retrans_pkts"] or x["zero_window"] for x in d) or \
+            any(x["verdict"] == "receiver-limited" and x["transfer_s"] >= 0.01 for x in d):
+        want.add((o["client"], o["server"]))
+        stall[(o["client"], o["server"])] = sum(s["duration_s"] for s in o["stalls"])
+table = next((i for i, l in enumerate(text) if l.startswith("START(UTC)")), -1)
+if set(got) != want or len(got) != len(want):
+    print("findings %s, want %s" % (sorted(got), sorted(want)))
+elif got and stall[got[0]] != max(stall.values()):
+    print("first finding %s has not the most stall time" % (got[0],))
+elif table < len(got):
+    print("the table does not follow the findings")
+else:
+    print("ok %d" % len(got))
+PY
+)
+[[ $rc == 0 && $fchk == "ok "* ]] && ok "text view leads with the findings (${fchk#ok } connections, as the JSON says)" || no "findings" "$fchk"
+run tcp -f 'tcp port 8080' "$DEMO"
+[[ $rc == 0 && $(head -1 "$T/out") == "FINDINGS: none"* ]] && ok "healthy connections: FINDINGS: none" || no "findings none" "$(head -1 "$T/out")"
+
 run tcp --count 10 --json "$DEMO"
 grep -q '"packets":10,' "$T/out" && ok "--count 10 stops after 10 packets" || no "--count" "$(tail -1 "$T/out")"
 
