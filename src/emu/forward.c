@@ -222,8 +222,7 @@ static void *worker_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);         /* signals go to the main thread */
 	prctl(PR_SET_TIMERSLACK, 1000UL);               /* wake within ~1 us of the next departure */
-	if (!getenv("NETDX_EMU_NO_SLICE"))
-		short_slice();
+	short_slice();
 	while (!__atomic_load_n(&w->f->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd pfd[4];
 		uint64_t now = mono_ns(), next = UINT64_MAX, wait;

@@ -70,14 +70,16 @@ static void meta_line(struct nd_conn_writer *w)
 
 /* ---- JSON ---- */
 
-static void json_limits(struct nd_json *j, const struct nd_conn *c, int side);
+static void json_limits(struct nd_json *j, const struct nd_conn *c, int side,
+			const struct nd_lim_result *r);
 
 static const char *side_name(const struct nd_conn *c, int side)
 {
 	return side == c->client ? "c2s" : "s2c";
 }
 
-static void json_dir(struct nd_json *j, const char *name, const struct nd_conn *c, int side)
+static void json_dir(struct nd_json *j, const char *name, const struct nd_conn *c, int side,
+		     const struct nd_lim_result *r)
 {
 	const struct nd_dir *d = &c->dir[side];
 	uint32_t wmin = 0, wmax = 0;
@@ -159,18 +161,18 @@ static void json_dir(struct nd_json *j, const char *name, const struct nd_conn *
 	} else {
 		nd_json_null(j, "rtt_us");
 	}
-	json_limits(j, c, side);
+	json_limits(j, c, side, r);
 	nd_json_obj_close(j);
 }
 
 /* What limits the direction, its congestion window, the receiver's delayed
  * ACKs and the sender's behaviour (src/tcp/limits.h has the rules). */
-static void json_limits(struct nd_json *j, const struct nd_conn *c, int side)
+static void json_limits(struct nd_json *j, const struct nd_conn *c, int side,
+			const struct nd_lim_result *res)
 {
 	const struct nd_lim *l = &c->dir[side].inf.lim;
-	struct nd_lim_result r;
+	const struct nd_lim_result r = *res;
 
-	nd_lim_result(c, side, &r);
 	if (r.data) {
 		nd_json_obj_open(j, "limits");
 		nd_json_double(j, "sender", r.frac[0], 4);
@@ -282,7 +284,8 @@ static void json_stalls_txn(struct nd_json *j, const struct nd_conn *c)
 	nd_json_obj_close(j);
 }
 
-static void json_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+static void json_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot,
+		      const struct nd_lim_result r[2])
 {
 	struct nd_json *j = &w->j;
 	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
@@ -317,8 +320,8 @@ static void json_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 		nd_json_double(j, "handshake_rtt_us", (double)(cd->hs_rtt_ns + sd->hs_rtt_ns) / 1e3, 3);
 	else
 		nd_json_null(j, "handshake_rtt_us");
-	json_dir(j, "c2s", c, c->client);
-	json_dir(j, "s2c", c, !c->client);
+	json_dir(j, "c2s", c, c->client, &r[0]);
+	json_dir(j, "s2c", c, !c->client, &r[1]);
 	json_stalls_txn(j, c);
 	nd_json_obj_close(j);
 	nd_json_endline(j);
@@ -337,12 +340,11 @@ static const char csv_header[] =
 	"s2c_retrans,s2c_fast_retrans,s2c_rto_retrans,s2c_rtt_p50_us,s2c_verdict,s2c_sender,s2c_receiver,s2c_network,"
 	"stalls,stall_s,txn,txn_p50_us,txn_p99_us,txn_max_us\n";
 
-static void csv_infer(FILE *f, const struct nd_conn *c, int side)
+static void csv_infer(FILE *f, const struct nd_conn *c, int side, const struct nd_lim_result *res)
 {
 	const struct nd_infer_dir *d = &c->dir[side].inf;
-	struct nd_lim_result r;
+	const struct nd_lim_result r = *res;
 
-	nd_lim_result(c, side, &r);
 	fprintf(f, ",%u,%u,%u", d->retrans_pkts, d->fast_retrans, d->rto_retrans);
 	if (d->rtt_n)
 		fprintf(f, ",%u", nd_infer_rtt_p50(d));
@@ -381,7 +383,8 @@ static void csv_dir(FILE *f, const struct nd_dir *d)
 	csv_rtt(f, d->hs_rtt_ns);
 }
 
-static void csv_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+static void csv_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot,
+		     const struct nd_lim_result r[2])
 {
 	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
 	char cl[80], sv[80];
@@ -400,8 +403,8 @@ static void csv_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sna
 	csv_rtt(w->f, cd->hs_rtt_ns >= 0 && sd->hs_rtt_ns >= 0 ? cd->hs_rtt_ns + sd->hs_rtt_ns : -1);
 	csv_dir(w->f, cd);
 	csv_dir(w->f, sd);
-	csv_infer(w->f, c, c->client);
-	csv_infer(w->f, c, !c->client);
+	csv_infer(w->f, c, c->client, &r[0]);
+	csv_infer(w->f, c, !c->client, &r[1]);
 	{
 		const struct nd_lim_conn *lc = c->lc;
 		double st = 0;
@@ -474,7 +477,8 @@ static void ws_text(const struct nd_dir *d, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
+static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot,
+		      const struct nd_lim_result r[2])
 {
 	const struct nd_dir *cd = &c->dir[c->client], *sd = &c->dir[!c->client];
 	char cl[80], sv[80], pk[64], pl[64], a[24], b[24], mss[40], ws[64], rtt[32], note[64];
@@ -516,14 +520,10 @@ static void text_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool sn
 	if (cd->malformed + sd->malformed)
 		strncat(note, "malformed", sizeof(note) - strlen(note) - 1);
 	{
-		struct nd_lim_result rc, rs;
+		static const char letter[ND_V_COUNT] = "SRNM-";    /* sender ... mixed, no data */
 		char lim[16], retx[24], st[12];
 
-		nd_lim_result(c, c->client, &rc);
-		nd_lim_result(c, !c->client, &rs);
-		/* S sender, R receiver, N network, M mixed, - no data */
-		snprintf(lim, sizeof(lim), "%c/%c", rc.data ? (char)(rc.verdict[0] == 'm' ? 'M' : rc.verdict[0] - 32) : '-',
-			 rs.data ? (char)(rs.verdict[0] == 'm' ? 'M' : rs.verdict[0] - 32) : '-');
+		snprintf(lim, sizeof(lim), "%c/%c", letter[r[0].vid], letter[r[1].vid]);
 		snprintf(retx, sizeof(retx), "%u/%u", cd->inf.retrans_pkts + cd->inf.syn_retrans,
 			 sd->inf.retrans_pkts + sd->inf.syn_retrans);
 		snprintf(st, sizeof(st), "%u", c->lc ? c->lc->nstalls + c->lc->stalls_dropped : 0);
@@ -552,7 +552,7 @@ static size_t cat(char *buf, size_t len, size_t at, const char *fmt, ...)
 	return n < 0 ? at : at + (size_t)n;
 }
 
-static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
+static void finding(struct nd_conn_writer *w, const struct nd_conn *c, const struct nd_lim_result res[2])
 {
 	const struct nd_lim_conn *lc = c->lc;
 	struct nd_finding f = { 0 };
@@ -567,7 +567,7 @@ static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
 		stall_s += d;
 		if (d > longest)
 			longest = d;
-		if (lc->stall[i].cause < 5)
+		if (lc->stall[i].cause < ND_STALL_COUNT)
 			w->stalls[lc->stall[i].cause]++;
 	}
 	at = cat(f.text, sizeof(f.text), at, "%s -> %s:", nd_endpoint_str(&c->key, c->client, a, sizeof(a)),
@@ -575,11 +575,9 @@ static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
 	for (int k = 0; k < 2; k++) {
 		int side = k ? !c->client : c->client;
 		const struct nd_infer_dir *d = &c->dir[side].inf;
-		struct nd_lim_result r;
-		int v;
+		const struct nd_lim_result r = res[k];
+		enum nd_verdict v = r.vid;
 
-		nd_lim_result(c, side, &r);
-		v = !r.data ? 4 : r.verdict[0] == 's' ? 0 : r.verdict[0] == 'r' ? 1 : r.verdict[0] == 'n' ? 2 : 3;
 		if (r.data)
 			w->verdicts[v]++;
 		retx += d->retrans_pkts + d->syn_retrans;
@@ -587,7 +585,7 @@ static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
 		 * transfer of some length (network-limited alone is what a bulk
 		 * transfer that fills its path looks like: not a finding) */
 		if (!r.data || (!d->retrans_pkts && !c->dir[!side].inf.zero_window &&
-				!(v == 1 && r.transfer_s >= 0.01)))
+				!(v == ND_V_RECEIVER && r.transfer_s >= 0.01)))
 			continue;
 		any = true;
 		at = cat(f.text, sizeof(f.text), at, " %s %s (snd %.0f%% rcv %.0f%% net %.0f%% of %.3f s)",
@@ -600,8 +598,8 @@ static void finding(struct nd_conn_writer *w, const struct nd_conn *c)
 			at = cat(f.text, sizeof(f.text), at, ", %u zero windows from the receiver",
 				 c->dir[!side].inf.zero_window);
 		at = cat(f.text, sizeof(f.text), at, ";");
-		if (v == 1 || v == 2)
-			f.score += 0.01 * r.transfer_s * (v == 2 ? r.frac[2] : r.frac[1]);
+		if (v == ND_V_RECEIVER || v == ND_V_NETWORK)
+			f.score += 0.01 * r.transfer_s * r.frac[v];
 	}
 	if (lc && lc->nstalls) {
 		any = true;
@@ -647,8 +645,6 @@ static int by_score(const void *a, const void *b)
 
 static void text_findings(struct nd_conn_writer *w, FILE *f)
 {
-	static const char *const vn[] = { "sender", "receiver", "network", "mixed", "idle" };
-
 	qsort(w->find, w->nfind, sizeof(w->find[0]), by_score);
 	fprintf(f, "FINDINGS: ");
 	if (!w->nfind) {
@@ -660,24 +656,28 @@ static void text_findings(struct nd_conn_writer *w, FILE *f)
 			fprintf(f, "%2u. %s\n", i + 1, w->find[i].text);
 	}
 	fprintf(f, "verdicts (directions with data):");
-	for (int i = 0; i < 4; i++)
-		fprintf(f, " %s%s %" PRIu64 "%s", vn[i], i < 3 ? "-limited" : "", w->verdicts[i], i < 3 ? "," : "");
+	for (unsigned i = 0; i < ND_V_IDLE; i++)        /* idle directions have no data */
+		fprintf(f, "%s %s %" PRIu64, i ? "," : "", nd_lim_verdict_name(i), w->verdicts[i]);
 	fprintf(f, "\nstalls:");
-	for (int i = 0; i < 5; i++)
-		fprintf(f, " %s %" PRIu64 "%s", nd_stall_cause_name((unsigned)i), w->stalls[i], i < 4 ? "," : "");
+	for (unsigned i = 0; i < ND_STALL_COUNT; i++)
+		fprintf(f, "%s %s %" PRIu64, i ? "," : "", nd_stall_cause_name(i), w->stalls[i]);
 	fprintf(f, "\n\n");
 }
 
 void nd_cw_conn(struct nd_conn_writer *w, const struct nd_conn *c, bool snapshot)
 {
+	struct nd_lim_result r[2];      /* c2s, s2c: computed once for every view */
+
+	nd_lim_result(c, c->client, &r[0]);
+	nd_lim_result(c, !c->client, &r[1]);
 	w->rows++;
 	if (!snapshot)
-		finding(w, c);
+		finding(w, c, r);
 	meta_line(w);
 	switch (w->fmt) {
-	case ND_FMT_JSON: json_conn(w, c, snapshot); break;
-	case ND_FMT_CSV: csv_conn(w, c, snapshot); break;
-	case ND_FMT_TEXT: text_conn(w, c, snapshot); break;
+	case ND_FMT_JSON: json_conn(w, c, snapshot, r); break;
+	case ND_FMT_CSV: csv_conn(w, c, snapshot, r); break;
+	case ND_FMT_TEXT: text_conn(w, c, snapshot, r); break;
 	}
 }
 

@@ -56,8 +56,8 @@ struct nd_conn_writer {
 	struct nd_finding find[ND_FINDINGS_MAX];
 	unsigned nfind;
 	uint64_t flagged;       /* connections with findings (all, not only the worst) */
-	uint64_t verdicts[5];   /* directions with data: sender, receiver, network, mixed, idle */
-	uint64_t stalls[5];     /* by cause */
+	uint64_t verdicts[ND_V_COUNT];      /* directions with data, by verdict */
+	uint64_t stalls[ND_STALL_COUNT];    /* by cause */
 	struct nd_json j;
 	uint64_t rows;
 	bool header_done;

@@ -98,22 +98,30 @@ static struct nd_infer_ext *ext(struct nd_infer_dir *d)
 	return nd_infer_ext_get(d);
 }
 
-uint32_t nd_infer_rtt_p50(const struct nd_infer_dir *d)
+uint32_t nd_rh_small_quantile(const uint32_t *in, uint32_t n, double q)
 {
-	uint32_t v[ND_RTT_INLINE], n = d->rtt_n < ND_RTT_INLINE ? d->rtt_n : ND_RTT_INLINE;
+	uint32_t v[ND_RH_INLINE], rank;
 
-	if (!d->rtt_n)
+	if (!n)
 		return 0;
-	if (d->rtt_n > ND_RTT_INLINE && d->ext)
-		return nd_rh_quantile(&d->ext->rtt, 0.5, d->rtt_min_us, d->rtt_max_us);
-	memcpy(v, d->rtt_first, sizeof(v));
+	if (n > ND_RH_INLINE)
+		n = ND_RH_INLINE;
+	memcpy(v, in, n * sizeof(v[0]));
 	for (uint32_t i = 1; i < n; i++)        /* insertion sort of <= 4 */
 		for (uint32_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
 			uint32_t x = v[k];
 			v[k] = v[k - 1];
 			v[k - 1] = x;
 		}
-	return v[(n + 1) / 2 - 1];              /* nearest rank */
+	rank = (uint32_t)(q * n + 0.999999);    /* nearest rank */
+	return v[(rank ? (rank > n ? n : rank) : 1) - 1];
+}
+
+uint32_t nd_infer_rtt_p50(const struct nd_infer_dir *d)
+{
+	if (d->rtt_n > ND_RTT_INLINE && d->ext)
+		return nd_rh_quantile(&d->ext->rtt, 0.5, d->rtt_min_us, d->rtt_max_us);
+	return nd_rh_small_quantile(d->rtt_first, d->rtt_n, 0.5);
 }
 
 /* ---- RTT estimator (RFC 6298) ---- */

@@ -24,16 +24,24 @@
 #define VERDICT_SHARE 0.6
 
 static const char *const label_names[ND_LIM_NLABELS] = { "sender", "receiver", "network", "idle" };
-static const char *const cause_names[] = { "rto", "syn-retrans", "synack-retrans", "zero-window", "idle" };
+static const char *const verdict_names[ND_V_COUNT] = {
+	"sender-limited", "receiver-limited", "network-limited", "mixed", "idle"
+};
+static const char *const cause_names[ND_STALL_COUNT] = { "rto", "syn-retrans", "synack-retrans", "zero-window", "idle" };
 
 const char *nd_lim_label_name(unsigned label)
 {
 	return label < ND_LIM_NLABELS ? label_names[label] : "?";
 }
 
+const char *nd_lim_verdict_name(unsigned vid)
+{
+	return vid < ND_V_COUNT ? verdict_names[vid] : "?";
+}
+
 const char *nd_stall_cause_name(unsigned cause)
 {
-	return cause < sizeof(cause_names) / sizeof(cause_names[0]) ? cause_names[cause] : "?";
+	return cause < ND_STALL_COUNT ? cause_names[cause] : "?";
 }
 
 static struct nd_lim_conn *lconn(struct nd_conn *c)
@@ -256,13 +264,13 @@ static void txn_done(struct nd_lim_conn *lc)
 	uint64_t lat = lc->resp_last > lc->req_start ? lc->resp_last - lc->req_start : 0;
 	uint32_t us = lat / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(lat / 1000);
 
-	if (lc->txn_n < 4) {
+	if (lc->txn_n < ND_RH_INLINE) {
 		lc->txn_first[lc->txn_n] = us;
 	} else {
 		if (!lc->hist && !lc->hist_nomem) {
 			lc->hist = calloc(1, sizeof(*lc->hist));
 			lc->hist_nomem = !lc->hist;
-			for (unsigned i = 0; lc->hist && i < 4; i++)
+			for (unsigned i = 0; lc->hist && i < ND_RH_INLINE; i++)
 				nd_rh_record(lc->hist, lc->txn_first[i]);
 		}
 		if (lc->hist)
@@ -297,25 +305,11 @@ static void txn_done(struct nd_lim_conn *lc)
 
 uint32_t nd_lim_txn_quantile(const struct nd_lim_conn *lc, double q)
 {
-	uint32_t v[4];
-	uint32_t n;
-
 	if (!lc || !lc->txn_n)
 		return 0;
-	if (lc->txn_n > 4 && lc->hist)
+	if (lc->txn_n > ND_RH_INLINE && lc->hist)
 		return nd_rh_quantile(lc->hist, q, lc->txn_min_us, lc->txn_max_us);
-	n = lc->txn_n;
-	memcpy(v, lc->txn_first, sizeof(v));
-	for (uint32_t i = 1; i < n; i++)
-		for (uint32_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-			uint32_t x = v[k];
-			v[k] = v[k - 1];
-			v[k - 1] = x;
-		}
-	uint32_t rank = (uint32_t)(q * n + 0.999999);
-	if (rank > n)
-		rank = n;
-	return v[(rank ? rank : 1) - 1];
+	return nd_rh_small_quantile(lc->txn_first, lc->txn_n, q);
 }
 
 static void txn_data(struct nd_conn *c, int side, uint64_t ts, bool new_data)
@@ -429,7 +423,6 @@ void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t
 			l->cwnd = 10 * mss;
 			l->ssthresh = UINT32_MAX;
 		}
-		l->last_full = p->payload_len + SHORT_SLACK >= mss || (p->flags & ND_TH_FIN && !p->payload_len && l->last_full);
 		if (l->react_armed && ts >= l->react_from) {
 			uint64_t us = (ts - l->react_from) / 1000;
 			uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
@@ -547,7 +540,7 @@ void nd_lim_result(const struct nd_conn *c, int side, struct nd_lim_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->data = l->t_first != 0 && tot > 0;
-	r->verdict = "idle";
+	r->vid = ND_V_IDLE;
 	if (r->data) {
 		int best = 0;
 		r->transfer_s = (double)tot / 1e9;
@@ -556,9 +549,9 @@ void nd_lim_result(const struct nd_conn *c, int side, struct nd_lim_result *r)
 			if (r->frac[i] > r->frac[best])
 				best = i;
 		}
-		static const char *const v[] = { "sender-limited", "receiver-limited", "network-limited" };
-		r->verdict = r->frac[best] >= VERDICT_SHARE ? v[best] : "mixed";
+		r->vid = r->frac[best] >= VERDICT_SHARE ? (enum nd_verdict)best : ND_V_MIXED;
 	}
+	r->verdict = verdict_names[r->vid];
 	if (l->busy_ns > 0) {
 		r->flight_mean = l->flight_int / l->busy_ns;
 		r->cwnd_mean = l->cwnd_int / l->busy_ns;

@@ -122,7 +122,7 @@ struct nd_lim {
 	uint32_t flight, cwnd;      /* current */
 	uint32_t flight_max, cwnd_max, ssthresh, recover;
 	uint8_t label;              /* state since t_last */
-	bool in_recovery, last_full, react_armed, cwnd_init;
+	bool in_recovery, react_armed, cwnd_init;
 	uint64_t react_from;
 	uint32_t small_segs, idle_gaps, react_n, react_max_us;
 	uint64_t react_sum_us, idle_gap_ns;
@@ -138,6 +138,7 @@ enum nd_stall_cause {
 	ND_STALL_SYNACK,
 	ND_STALL_ZERO_WINDOW,
 	ND_STALL_IDLE,
+	ND_STALL_COUNT
 };
 
 const char *nd_stall_cause_name(unsigned cause);
@@ -165,7 +166,7 @@ struct nd_lim_conn {
 	uint32_t req_end_seq;       /* client's snd_nxt at the end of the request */
 	uint32_t txn_n;
 	uint32_t txn_min_us, txn_max_us;
-	uint32_t txn_first[4];      /* exact latencies (us) of the first ones */
+	uint32_t txn_first[ND_RH_INLINE];      /* exact latencies (us) of the first ones */
 	uint32_t nslow;
 	bool hist_nomem;
 	struct nd_txn_slow slow[ND_TXN_SLOW];
@@ -192,12 +193,17 @@ struct nd_conn;
 void nd_lim_packet(struct nd_conn *c, int side, const struct nd_pkt *p, uint64_t ts,
 		   const struct nd_lim_ev *ev);
 
+/* The verdict of a direction; ND_V_SENDER..ND_V_NETWORK match the first
+ * three labels. */
+enum nd_verdict { ND_V_SENDER = 0, ND_V_RECEIVER, ND_V_NETWORK, ND_V_MIXED, ND_V_IDLE, ND_V_COUNT };
+
 /* Results of one direction (key side @side as sender). */
 struct nd_lim_result {
 	bool data;                  /* any data: else verdict idle */
 	double transfer_s;
 	double frac[3];             /* sender, receiver, network */
-	const char *verdict;
+	enum nd_verdict vid;
+	const char *verdict;        /* its name: "sender-limited", ..., "mixed", "idle" */
 	double flight_mean, cwnd_mean;
 	uint32_t flight_max, cwnd_max, cwnd_final;
 	uint32_t delack_n;
@@ -210,6 +216,8 @@ struct nd_lim_result {
 };
 
 void nd_lim_result(const struct nd_conn *c, int side, struct nd_lim_result *r);
+
+const char *nd_lim_verdict_name(unsigned vid);
 
 /* Transaction latency percentile @q in us (0 without transactions). */
 uint32_t nd_lim_txn_quantile(const struct nd_lim_conn *lc, double q);

@@ -26,4 +26,9 @@ void nd_rh_record(struct nd_rtt_hist *h, uint32_t us);
 /* Value at quantile @q (0..1), in us, clamped to [@min, @max]; 0 when empty. */
 uint32_t nd_rh_quantile(const struct nd_rtt_hist *h, double q, uint32_t min, uint32_t max);
 
+/* Value at quantile @q (nearest rank) of the @n <= 4 exact values kept
+ * before a histogram is worth allocating; 0 when @n is 0. */
+#define ND_RH_INLINE 4
+uint32_t nd_rh_small_quantile(const uint32_t *v, uint32_t n, double q);
+
 #endif

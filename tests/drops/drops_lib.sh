@@ -28,6 +28,8 @@
 
 # shellcheck source=tests/scenarios/ns2_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/ns2_lib.sh"
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/wait_lib.sh"
 DL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 dl_init() {
@@ -43,16 +45,12 @@ ndq() { python3 "$DL_DIR/ndq.py" "$@"; }
 ns_inode() { stat -L -c %i "/run/netns/$1"; }
 
 dl_start() {
-	local out=$1 i
+	local out=$1
 	shift
 	"$NETDX" drops --json --duration 120 "$@" >"$out" 2>"$out.err" &
 	DL_PID=$!
 	PIDS+=("$DL_PID")
-	for ((i = 0; i < 200; i++)); do
-		grep -q '"type":"meta"' "$out" 2>/dev/null && return 0
-		kill -0 "$DL_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_log "$DL_PID" "$out" '"type":"meta"' 200 0.05 && return 0
 	echo "# netdx drops did not start:"
 	diag "$out.err"
 	return 1

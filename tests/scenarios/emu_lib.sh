@@ -16,6 +16,9 @@
 #                            until it listens; SRV_PID, log TMP/server.PORT.out
 #   server_wait              wait (bounded) for the server to end
 
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait_lib.sh"
+
 EMU_PID=""
 SRV_PID=""
 
@@ -47,15 +50,11 @@ emu_trap() {
 }
 
 emu_start() {
-	local out=$1 i; shift
+	local out=$1; shift
 	"$NETDX" emu run "$NAME" --json "$@" >"$out" 2>"$out.err" &
 	EMU_PID=$!
 	PIDS+=("$EMU_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$out.err" 2>/dev/null && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_log "$EMU_PID" "$out.err" forwarding && return 0
 	emu_say "emu run $* did not start:" "$out.err"
 	return 1
 }
@@ -70,15 +69,12 @@ emu_stop() {
 }
 
 server_start() {
-	local port=${1:-7250} i
+	local port=${1:-7250}
 	ip netns exec "$NAME-rcv" timeout $((${DUR:-0} + 120)) "$NETDX" bench server --once --port "$port" \
 		>"$TMP/server.$port.out" 2>&1 &
 	SRV_PID=$!
 	PIDS+=("$SRV_PID")
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NAME-rcv" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
+	wait_listen "$NAME-rcv" "$port" && return 0
 	emu_say "bench server on port $port did not listen" "$TMP/server.$port.out"
 	return 1
 }

@@ -60,6 +60,9 @@ PROBE_OK=0
 PROBE_WHY="not started"
 TRUTH_TRACEFS=/sys/kernel/tracing
 
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait_lib.sh"
+
 truth_diag() { sed 's/^/# /'; }
 
 truth_cleanup() {
@@ -145,22 +148,17 @@ print(d["snd_addr"], d["rcv_addr"])' "$TMP/topo.json" 2>/dev/null)"
 }
 
 truth_emu() {
-	local i
 	"$NETDX" emu run "$NAME" --json --duration 120 "$@" >"$TMP/emu.json" 2>"$TMP/emu.err" &
 	EMU_PID=$!
 	PIDS+=("$EMU_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$TMP/emu.err" 2>/dev/null && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_log "$EMU_PID" "$TMP/emu.err" forwarding && return 0
 	echo "# emu run $* did not start:"
 	truth_diag <"$TMP/emu.err"
 	return 1
 }
 
 truth_server() {
-	local ns=$1 i
+	local ns=$1
 	shift
 	SRV_NS=$ns
 	SRV_ARGS=("$@")
@@ -168,26 +166,19 @@ truth_server() {
 		>"$TMP/server.out" 2>&1 &
 	SRV_PID=$!
 	PIDS+=("$SRV_PID")
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$ns" ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
+	wait_listen "$ns" "$PORT" && return 0
 	echo "# bench server on port $PORT did not listen:"
 	truth_diag <"$TMP/server.out"
 	return 1
 }
 
 truth_capture() {
-	local ns=$1 dev=$2 file=$3 i
+	local ns=$1 dev=$2 file=$3
 	ip netns exec "$ns" tcpdump -i "$dev" -s 160 -B 32768 --immediate-mode -U -w "$file" \
 		"tcp port $PORT" >"$file.err" 2>&1 &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q listening "$file.err" 2>/dev/null && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_log "$CAP_PID" "$file.err" listening 100 0.05 && return 0
 	echo "# tcpdump on $ns $dev did not start:"
 	truth_diag <"$file.err"
 	return 1

@@ -3,6 +3,7 @@
  * built by hand (no decoder involved). */
 #include <string.h>
 
+#include "nd_tcp_seg.h"
 #include "nd_test.h"
 #include "tcp/conn.h"
 
@@ -35,51 +36,22 @@ static struct nd_tracker *mk(struct seen *s, size_t cap, uint64_t idle, uint64_t
 	return nd_tracker_new(&cfg);
 }
 
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24);
-	a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8);
-	a[15] = (uint8_t)ip;
-}
-
-static struct nd_pkt seg(uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t flags,
-			 uint32_t seq, uint32_t ack, uint32_t len)
-{
-	struct nd_pkt p;
-
-	memset(&p, 0, sizeof(p));
-	p.ip_version = 4;
-	p.l4 = 6;
-	v4(p.src, src);
-	v4(p.dst, dst);
-	p.sport = sp;
-	p.dport = dp;
-	p.flags = flags;
-	p.seq = seq;
-	p.ack = ack;
-	p.payload_len = len;
-	return p;
-}
-
 /* client -> server and back on 10.0.0.1:40000 <-> 10.0.0.2:80 */
 static void c2s(struct nd_tracker *t, uint64_t ts, uint8_t fl, uint32_t seq, uint32_t ack, uint32_t len)
 {
-	struct nd_pkt p = seg(CLI, 40000, SRV, 80, fl, seq, ack, len);
+	struct nd_pkt p = nd_test_seg(CLI, 40000, SRV, 80, fl, seq, ack, len);
 	nd_tracker_packet(t, &p, ts, 54 + len);
 }
 
 static void s2c(struct nd_tracker *t, uint64_t ts, uint8_t fl, uint32_t seq, uint32_t ack, uint32_t len)
 {
-	struct nd_pkt p = seg(SRV, 80, CLI, 40000, fl, seq, ack, len);
+	struct nd_pkt p = nd_test_seg(SRV, 80, CLI, 40000, fl, seq, ack, len);
 	nd_tracker_packet(t, &p, ts, 54 + len);
 }
 
 static void syn_opts(struct nd_tracker *t, uint64_t ts, uint32_t isn)
 {
-	struct nd_pkt p = seg(CLI, 40000, SRV, 80, ND_TH_SYN, isn, 0, 0);
+	struct nd_pkt p = nd_test_seg(CLI, 40000, SRV, 80, ND_TH_SYN, isn, 0, 0);
 
 	p.opt.has_mss = true;
 	p.opt.mss = 1460;
@@ -156,7 +128,7 @@ static void test_linger_then_report(void)
 	c2s(t, 500 * MS, ND_TH_ACK, 102, 6002, 0);     /* late duplicate ACK */
 	ND_CHECK_EQ(s.n, 0);
 	{
-		struct nd_pkt p = seg(0x0a000009, 1234, SRV, 22, ND_TH_SYN, 1, 0, 0);
+		struct nd_pkt p = nd_test_seg(0x0a000009, 1234, SRV, 22, ND_TH_SYN, 1, 0, 0);
 		nd_tracker_packet(t, &p, 2100 * MS, 60);
 	}
 	ND_CHECK_EQ(s.n, 1);
@@ -223,22 +195,22 @@ static void test_eviction_order(void)
 	struct nd_pkt p;
 
 	for (uint16_t i = 0; i < 3; i++) {
-		p = seg(CLI, (uint16_t)(1000 + i), SRV, 80, ND_TH_SYN, i, 0, 0);
+		p = nd_test_seg(CLI, (uint16_t)(1000 + i), SRV, 80, ND_TH_SYN, i, 0, 0);
 		nd_tracker_packet(t, &p, i * MS, 60);
 	}
 	/* port 1000 becomes the most recently active; 1002 is reset (closed) */
-	p = seg(CLI, 1000, SRV, 80, ND_TH_ACK, 1, 1, 10);
+	p = nd_test_seg(CLI, 1000, SRV, 80, ND_TH_ACK, 1, 1, 10);
 	nd_tracker_packet(t, &p, 10 * MS, 70);
-	p = seg(SRV, 80, CLI, 1002, ND_TH_RST, 0, 0, 0);
+	p = nd_test_seg(SRV, 80, CLI, 1002, ND_TH_RST, 0, 0, 0);
 	nd_tracker_packet(t, &p, 11 * MS, 60);
 
-	p = seg(CLI, 2000, SRV, 80, ND_TH_SYN, 9, 0, 0);
+	p = nd_test_seg(CLI, 2000, SRV, 80, ND_TH_SYN, 9, 0, 0);
 	nd_tracker_packet(t, &p, 12 * MS, 60);
 	ND_CHECK_EQ(s.n, 1);
 	ND_CHECK_EQ(s.c[0].key.pa, 1002);               /* the closed one first */
 	ND_CHECK_EQ(s.c[0].end, ND_END_EVICTED);
 
-	p = seg(CLI, 2001, SRV, 80, ND_TH_SYN, 9, 0, 0);
+	p = nd_test_seg(CLI, 2001, SRV, 80, ND_TH_SYN, 9, 0, 0);
 	nd_tracker_packet(t, &p, 13 * MS, 60);
 	ND_CHECK_EQ(s.n, 2);
 	ND_CHECK_EQ(s.c[1].key.pa, 1001);               /* least recently active open */
@@ -275,13 +247,13 @@ static void test_client_heuristics(void)
 	struct nd_tracker *t = mk(&s, 100, 0, 0);
 	struct nd_pkt p;
 
-	p = seg(SRV, 443, CLI, 50000, ND_TH_ACK, 1, 1, 100);   /* server speaks first */
+	p = nd_test_seg(SRV, 443, CLI, 50000, ND_TH_ACK, 1, 1, 100);   /* server speaks first */
 	nd_tracker_packet(t, &p, 1, 154);
-	p = seg(CLI, 40001, SRV, 50001, ND_TH_ACK, 1, 1, 100);
+	p = nd_test_seg(CLI, 40001, SRV, 50001, ND_TH_ACK, 1, 1, 100);
 	nd_tracker_packet(t, &p, 2, 154);
-	p = seg(SRV, 50002, CLI, 5201, ND_TH_ACK, 1, 1, 100);
+	p = nd_test_seg(SRV, 50002, CLI, 5201, ND_TH_ACK, 1, 1, 100);
 	nd_tracker_packet(t, &p, 3, 154);
-	p = seg(CLI, 7000, SRV, 9000, ND_TH_SYN | ND_TH_ACK, 1, 1, 0);  /* SYN/ACK sender is server */
+	p = nd_test_seg(CLI, 7000, SRV, 9000, ND_TH_SYN | ND_TH_ACK, 1, 1, 0);  /* SYN/ACK sender is server */
 	nd_tracker_packet(t, &p, 4, 60);
 	nd_tracker_flush(t);
 	ND_CHECK_EQ(s.n, 4);
@@ -310,7 +282,7 @@ static void test_udp_ignored(void)
 {
 	struct seen s;
 	struct nd_tracker *t = mk(&s, 100, 0, 0);
-	struct nd_pkt p = seg(CLI, 53, SRV, 53, 0, 0, 0, 10);
+	struct nd_pkt p = nd_test_seg(CLI, 53, SRV, 53, 0, 0, 0, 10);
 	struct nd_tracker_stats st;
 
 	p.l4 = 17;
@@ -334,8 +306,8 @@ static void test_accounting_invariant(void)
 		x = x * 1103515245u + 12345u;
 		uint8_t fl = (uint8_t)(x >> 24);
 		struct nd_pkt p = (x & 0x100)
-			? seg(CLI, (uint16_t)(1000 + ((x >> 9) & 31)), SRV, 80, fl, (x >> 14) & 3, 0, 0)
-			: seg(SRV, 80, CLI, (uint16_t)(1000 + ((x >> 9) & 31)), fl, (x >> 14) & 3, 0, 0);
+			? nd_test_seg(CLI, (uint16_t)(1000 + ((x >> 9) & 31)), SRV, 80, fl, (x >> 14) & 3, 0, 0)
+			: nd_test_seg(SRV, 80, CLI, (uint16_t)(1000 + ((x >> 9) & 31)), fl, (x >> 14) & 3, 0, 0);
 		nd_tracker_packet(t, &p, (uint64_t)i * MS / 4 - ((x & 0x800) ? MS : 0) * (i > 4), 60);
 	}
 	nd_tracker_flush(t);
@@ -360,10 +332,10 @@ static void test_anomaly_counted_not_interpreted(void)
 
 	c2s(t, 0, ND_TH_SYN, 100, 0, 0);
 	s2c(t, 1 * MS, ND_TH_SYN | ND_TH_ACK, 5000, 101, 0);
-	p = seg(CLI, 40000, SRV, 80, ND_TH_FIN | ND_TH_ACK, 101, 5001, 0);
+	p = nd_test_seg(CLI, 40000, SRV, 80, ND_TH_FIN | ND_TH_ACK, 101, 5001, 0);
 	p.anomaly = ND_SKIP_BAD_TCP_HLEN;
 	nd_tracker_packet(t, &p, 2 * MS, 60);
-	p = seg(CLI, 40000, SRV, 80, ND_TH_SYN, 777, 0, 0);
+	p = nd_test_seg(CLI, 40000, SRV, 80, ND_TH_SYN, 777, 0, 0);
 	p.anomaly = ND_SKIP_BAD_TCP_HLEN;
 	nd_tracker_packet(t, &p, 3 * MS, 60);
 	nd_tracker_flush(t);

@@ -5,34 +5,16 @@
 
 #include "core/decode.h"
 #include "core/flow.h"
+#include "nd_tcp_seg.h"
 #include "nd_test.h"
 
 struct val {
 	int n;
 };
 
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24);
-	a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8);
-	a[15] = (uint8_t)ip;
-}
-
 static struct nd_pkt pkt(uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp)
 {
-	struct nd_pkt p;
-
-	memset(&p, 0, sizeof(p));
-	p.ip_version = 4;
-	p.l4 = 6;
-	v4(p.src, src);
-	v4(p.dst, dst);
-	p.sport = sp;
-	p.dport = dp;
-	return p;
+	return nd_test_seg(src, sp, dst, dp, 0, 0, 0, 0);
 }
 
 static void test_key_both_directions_equal(void)

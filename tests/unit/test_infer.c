@@ -3,6 +3,7 @@
  * connection tracker, with packets built by hand. */
 #include <string.h>
 
+#include "nd_tcp_seg.h"
 #include "nd_test.h"
 #include "tcp/conn.h"
 
@@ -37,34 +38,14 @@ static struct nd_tracker *mk(void)
 	return nd_tracker_new(&cfg);
 }
 
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24);
-	a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8);
-	a[15] = (uint8_t)ip;
-}
-
 struct opt { uint16_t win; bool ts; uint32_t tsval, tsecr; uint8_t nsack; uint32_t sack[2][2]; };
 
 static void pkt(struct nd_tracker *t, int from_cli, uint64_t ts, uint8_t fl, uint32_t seq,
 		uint32_t ack, uint32_t len, const struct opt *o)
 {
-	struct nd_pkt p;
+	struct nd_pkt p = from_cli ? nd_test_seg(CLI, 40000, SRV, 80, fl, seq, ack, len)
+				   : nd_test_seg(SRV, 80, CLI, 40000, fl, seq, ack, len);
 
-	memset(&p, 0, sizeof(p));
-	p.ip_version = 4;
-	p.l4 = 6;
-	v4(p.src, from_cli ? CLI : SRV);
-	v4(p.dst, from_cli ? SRV : CLI);
-	p.sport = from_cli ? 40000 : 80;
-	p.dport = from_cli ? 80 : 40000;
-	p.flags = fl;
-	p.seq = seq;
-	p.ack = ack;
-	p.payload_len = len;
 	p.window = o ? o->win : 1000;
 	if (o && o->ts) {
 		p.opt.has_ts = true;
@@ -436,7 +417,11 @@ static void test_p50(void)
  * flight against raw windows of 1000 from the server, ACK-clocked: 1000 << 7
  * = 128000 is too small, 1000 << 8 = 256000 fits, and the flight keeps
  * filling it (the window held the sender): exact. */
-static void ws_flow_r(struct nd_tracker *t, bool handshake, unsigned nseg, unsigned rounds)
+/* The client ramps its flight to nseg segments against raw windows of 1000,
+ * then keeps it there for @rounds ACK-clocked rounds; with @jump, its next
+ * segment is that far ahead (the ACKs between were lost to the capture). */
+static void ws_flow_r(struct nd_tracker *t, bool handshake, unsigned nseg, unsigned rounds,
+		      uint32_t jump)
 {
 	struct opt o = { .win = 1000 };
 	uint32_t una = 1000, nxt;
@@ -456,13 +441,15 @@ static void ws_flow_r(struct nd_tracker *t, bool handshake, unsigned nseg, unsig
 		C(50 * MS + r * MS + 20 * US, A, nxt + 1000, 5001, 1000);
 		nxt += 2000;
 	}
+	if (jump)
+		C(95 * MS, A, nxt + jump, 5001, 1000);
 	pkt(t, 0, 100 * MS, A, 5001, nxt, 0, &o);
 	finish(t);
 }
 
 static void ws_flow(struct nd_tracker *t, bool handshake, unsigned nseg)
 {
-	ws_flow_r(t, handshake, nseg, 0);
+	ws_flow_r(t, handshake, nseg, 0, 0);
 }
 
 static void test_wscale_midstream(void)
@@ -472,7 +459,7 @@ static void test_wscale_midstream(void)
 	uint32_t mn = 0, mx = 0;
 	bool lb = true, sc = false;
 
-	ws_flow_r(t, false, 255, 40);
+	ws_flow_r(t, false, 255, 40, 0);
 	ND_CHECK_EQ(ndone, 1);
 	ND_CHECK_EQ(last.client_by, ND_CLIENT_PORT);
 	sd = &last.dir[!last.client];
@@ -494,21 +481,9 @@ static void test_wscale_midstream(void)
 static void test_wscale_capture_loss_outlier(void)
 {
 	struct nd_tracker *t = mk();
-	struct opt o = { .win = 1000 };
-	uint32_t una = 1000, nxt = 1000 + 255 * 1000u;
 	bool lb = true;
 
-	pkt(t, 0, 10 * MS, A, 5001, 1000, 0, &o);
-	for (unsigned i = 0; i < 255; i++)
-		C(11 * MS + i * US, A, 1000 + i * 1000u, 5001, 1000);
-	for (unsigned r = 0; r < 40; r++, nxt += 2000) {      /* held by the window */
-		una += 2000;
-		pkt(t, 0, 50 * MS + r * MS, A, 5001, una, 0, &o);
-		C(50 * MS + r * MS + 10 * US, A, nxt, 5001, 1000);
-		C(50 * MS + r * MS + 20 * US, A, nxt + 1000, 5001, 1000);
-	}
-	C(95 * MS, A, nxt + 600 * 1000u, 5001, 1000);   /* after a lost burst of ACKs */
-	finish(t);
+	ws_flow_r(t, false, 255, 40, 600 * 1000u);       /* held by the window, then a lost burst */
 	ND_CHECK_EQ(ws_done[!last.client], 8);
 	ND_CHECK(!ws_done_lb[!last.client]);
 	/* the copy without the extension block falls back to the largest need */

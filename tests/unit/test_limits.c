@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nd_tcp_seg.h"
 #include "nd_test.h"
 #include "tcp/conn.h"
 
@@ -62,32 +63,12 @@ static struct nd_tracker *mk(bool timeline)
 	return nd_tracker_new(&cfg);
 }
 
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24);
-	a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8);
-	a[15] = (uint8_t)ip;
-}
-
 static void pkt(struct nd_tracker *t, int from_cli, uint64_t ts, uint8_t fl, uint32_t seq,
 		uint32_t ack, uint32_t len, uint16_t win)
 {
-	struct nd_pkt p;
+	struct nd_pkt p = from_cli ? nd_test_seg(CLI, 40000, SRV, 80, fl, seq, ack, len)
+				   : nd_test_seg(SRV, 80, CLI, 40000, fl, seq, ack, len);
 
-	memset(&p, 0, sizeof(p));
-	p.ip_version = 4;
-	p.l4 = 6;
-	v4(p.src, from_cli ? CLI : SRV);
-	v4(p.dst, from_cli ? SRV : CLI);
-	p.sport = from_cli ? 40000 : 80;
-	p.dport = from_cli ? 80 : 40000;
-	p.flags = fl;
-	p.seq = seq;
-	p.ack = ack;
-	p.payload_len = len;
 	p.window = win;
 	nd_tracker_packet(t, &p, ts, 54 + len);
 }

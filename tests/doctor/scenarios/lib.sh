@@ -53,6 +53,8 @@ DX_SYSCTL_SAVED=""
 DX_EMU=""
 DX_MAIN=$BASHPID
 DX_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$DX_HERE/../../scenarios/wait_lib.sh"
 
 DX_FAIL=0
 ok() { DX_N=$((DX_N + 1)); echo "ok $DX_N - $1"; }
@@ -211,22 +213,15 @@ dx_topo_emu() {
 	DX_SIP=$(ip -n "$DX_S" -4 -o addr show dev r0 | awk '{ print $4 }' | cut -d/ -f1)
 	"$NETDX" emu run "$DX_EMU" --fwd "$1" --rev "$2" >"$TMP/emu.out" 2>"$TMP/emu.err" &
 	DX_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		grep -q forwarding "$TMP/emu.err" 2>/dev/null && return 0
-		sleep 0.1
-	done
+	wait_log "" "$TMP/emu.err" forwarding && return 0
 	dx_unusable "netdx emu run did not start: $(head -1 "$TMP/emu.err")"
 }
 
 dx_server() {
-	local i
 	ip netns exec "$DX_S" timeout 120 "$NETDX" bench server --once --port "$DX_PORT" \
 		>"$TMP/server.out" 2>"$TMP/server.err" &
 	DX_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$DX_S" ss -Hltn "sport = :$DX_PORT" 2>/dev/null | grep -q . && return 0
-		sleep 0.05
-	done
+	wait_listen "$DX_S" "$DX_PORT" && return 0
 	dx_unusable "netdx bench server did not listen: $(head -1 "$TMP/server.err")"
 }
 
