@@ -4,10 +4,13 @@
  *
  * skb:kfree_skb (every packet the kernel drops, with its drop reason) is
  * aggregated in the kernel by reason, location, device, network
- * namespace and protocol (and the flow, with flows on) in the "drops"
- * map; the TCP and socket loss signals (tcp_retransmit_skb,
- * tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset,
- * sock_rcvqueue_full) go to the "sigs" map. consume_skb (normal frees) is
+ * namespace and protocol (the place) in the "drops" map, and with flows on
+ * also by place and flow in the "flows" map; the TCP and socket loss
+ * signals (tcp_retransmit_skb, tcp_retransmit_synack, tcp_send_reset,
+ * tcp_receive_reset, sock_rcvqueue_full) go to "sigs" (by signal, state
+ * and namespace) and with flows on also to "sig_flows". Places are kept
+ * apart from flows so that many flows filling their map cannot keep a
+ * new place out of the totals (see drops.h). consume_skb (normal frees) is
  * not attached: it is not a drop. Filters (namespace, device, reasons,
  * host, port, protocol) are applied here, so what they exclude costs no
  * map update and no event. With events on, each counted drop or signal
@@ -52,6 +55,7 @@ const volatile __u64 cfg_ev_burst_ns = 0;   /* bucket depth */
 #define ND_AF_INET 2
 #define ND_AF_INET6 10
 
+/* Places: every counted drop, the flow part of the key zero. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);             /* user space sets --max-keys */
@@ -59,12 +63,28 @@ struct {
 	__type(value, struct nd_drop_val);
 } drops SEC(".maps");
 
+/* Flows on: place and flow. One entry when flows are off (user space sizes
+ * it): the program does not touch it then, but it must exist to load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
+	__uint(max_entries, 10240);             /* user space sets --max-flows */
+	__type(key, struct nd_drop_key);
+	__type(value, struct nd_drop_val);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);             /* --max-keys */
 	__type(key, struct nd_sig_key);
 	__type(value, struct nd_sig_val);
 } sigs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);             /* --max-flows, or 1 */
+	__type(key, struct nd_sig_key);
+	__type(value, struct nd_sig_val);
+} sig_flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -162,6 +182,35 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	if (err && err != -17 /* EEXIST */)
 		return NULL;
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* Add one drop of @len bytes at @now to @key in @map (the places or the
+ * flows). 0, or -1 when the map has no room for a new key. */
+static __always_inline int count_drop(void *map, const struct nd_drop_key *key, __u64 now,
+				      __u32 len)
+{
+	struct nd_drop_val *val, init = { .first_ns = now };
+
+	val = lookup_or_init(map, key, &init);
+	if (!val)
+		return -1;
+	__sync_fetch_and_add(&val->packets, 1);
+	__sync_fetch_and_add(&val->bytes, len);
+	val->last_ns = now;
+	return 0;
+}
+
+/* The same for one signal. */
+static __always_inline int count_sig(void *map, const struct nd_sig_key *key, __u64 now)
+{
+	struct nd_sig_val *val, init = {};
+
+	val = lookup_or_init(map, key, &init);
+	if (!val)
+		return -1;
+	__sync_fetch_and_add(&val->count, 1);
+	val->last_ns = now;
+	return 0;
 }
 
 static __always_inline int flow_filters_on(void)

@@ -35,10 +35,19 @@ struct nd_tuple {
 };
 
 /*
- * Key of the drop aggregation map. The flow part (tuple, tun_type, vni)
- * is filled only when the program runs with flows on; otherwise it is
- * zero and one entry covers all flows of a (reason, location, device,
- * namespace, protocol).
+ * Key of the drop aggregation maps. Two maps share it:
+ *
+ *   "drops"  the places: the flow part (tuple, tun_type, vni) is zero, so
+ *            one entry covers all flows of a (reason, location, device,
+ *            namespace, protocol). Every counted drop is added here,
+ *            flows on or off: its totals are exact whatever the flows do.
+ *   "flows"  with flows on only: the same key with the flow part filled
+ *            (a drop with no parsable flow keeps it zero). A drop is added
+ *            here only after it was counted at its place; when this map
+ *            has no room for a new flow the drop stays in its place's
+ *            total and is counted as DROP_FLOW_MAP_FULL.
+ *
+ * So many short flows can fill the flow map but never hide a place.
  */
 struct nd_drop_key {
 	__u64 location;         /* kernel address that freed the skb */
@@ -70,12 +79,17 @@ enum nd_sig {
 	ND_SIG_MAX,
 };
 
+/*
+ * Key of the signal maps, split the same way: "sigs" (the flow part zero:
+ * one entry per signal, TCP state and namespace, every counted signal)
+ * and "sig_flows" (flows on: the socket's flow as well).
+ */
 struct nd_sig_key {
 	__u32 netns;            /* the socket's namespace, 0 when not known */
 	__u8 type;              /* enum nd_sig */
 	__u8 state;             /* TCP state of the socket (TCP_SYN_SENT = 2, ...) */
 	__u8 pad[2];
-	struct nd_tuple flow;   /* local -> remote; zero unless flows are on */
+	struct nd_tuple flow;   /* local -> remote; zero in "sigs" and unless flows are on */
 };
 
 struct nd_sig_val {
@@ -108,24 +122,39 @@ struct nd_event {
 
 /*
  * Per-CPU counters (index into the "stats" array map). Every packet the
- * program sees ends in exactly one of DROP_COUNTED, DROP_MAP_FULL or
- * DROP_FILTERED (and NOT_DROP for SKB_CONSUMED on kernels that trace it
- * here), so the totals reconcile.
+ * program sees ends in exactly one of DROP_COUNTED (added to its place in
+ * "drops"), DROP_MAP_FULL (no room for a new place) or DROP_FILTERED (and
+ * NOT_DROP for SKB_CONSUMED on kernels that trace it here), so the totals
+ * reconcile: SEEN = NOT_DROP + FILTERED + COUNTED + MAP_FULL.
+ *
+ * With flows on, every DROP_COUNTED drop then ends in exactly one of
+ * DROP_FLOW_COUNTED (added to its flow in "flows") or DROP_FLOW_MAP_FULL
+ * (no room for a new flow): FLOW_COUNTED + FLOW_MAP_FULL = COUNTED. The
+ * signals reconcile alike (SIG_SEEN = SIG_FILTERED + SIG_COUNTED +
+ * SIG_MAP_FULL; with flows on SIG_FLOW_COUNTED + SIG_FLOW_MAP_FULL =
+ * SIG_COUNTED). Without flows the FLOW counters stay zero.
+ *
+ * New counters go at the end (before ND_ST_MAX): the numbers of the
+ * others never change.
  */
 enum nd_stat {
 	ND_ST_DROP_SEEN = 0,     /* kfree_skb hits */
 	ND_ST_DROP_NOT_DROP,     /* reason SKB_CONSUMED: a normal free, not counted */
 	ND_ST_DROP_FILTERED,     /* did not match --netns/--dev/--reason/host/port/proto */
-	ND_ST_DROP_COUNTED,      /* added to the drops map */
-	ND_ST_DROP_MAP_FULL,     /* matched, but the drops map had no room for a new key */
+	ND_ST_DROP_COUNTED,      /* added to its place in the drops map */
+	ND_ST_DROP_MAP_FULL,     /* matched, but the drops map had no room for a new place */
 	ND_ST_DROP_UNPARSED,     /* matched, counted, but no IP header could be read */
 	ND_ST_SIG_SEEN,          /* TCP/socket signal hits */
 	ND_ST_SIG_FILTERED,
-	ND_ST_SIG_COUNTED,
+	ND_ST_SIG_COUNTED,       /* added to the sigs map */
 	ND_ST_SIG_MAP_FULL,
 	ND_ST_EV_SENT,           /* event records handed to the ring buffer */
 	ND_ST_EV_SUPPRESSED,     /* held back by the rate limit */
 	ND_ST_EV_RING_FULL,      /* let through, but the ring buffer had no room */
+	ND_ST_DROP_FLOW_COUNTED, /* flows on: a counted drop also added to its flow */
+	ND_ST_DROP_FLOW_MAP_FULL,/* flows on: counted at its place, no room for its flow */
+	ND_ST_SIG_FLOW_COUNTED,  /* flows on: a counted signal also added to its flow */
+	ND_ST_SIG_FLOW_MAP_FULL, /* flows on: counted, no room for its flow */
 	ND_ST_MAX,
 };
 

@@ -31,7 +31,6 @@ static __always_inline int ND_FN(on_drop)(struct sk_buff *skb, __u64 location, _
 					  const struct sock *rx_sk)
 {
 	struct nd_drop_key key = {};
-	struct nd_drop_val *val, init = {};
 	struct nd_parsed p;
 	const struct nd_tuple *flow;
 	struct net_device *dev;
@@ -87,21 +86,21 @@ static __always_inline int ND_FN(on_drop)(struct sk_buff *skb, __u64 location, _
 	key.l4proto = p.outer.l4proto;
 	key.location = location;
 	key.reason = reason;
-	if (cfg_flows) {
-		key.flow = *flow;
-		key.tun_type = p.tun_type;
-		key.vni = p.vni;
-	}
 
+	/* The place first, always; then, with flows on, the same key with
+	 * the flow: a full flow map loses the flow of a drop, never its
+	 * place. */
 	now = bpf_ktime_get_ns();
 	len = RD(skb->len);
-	init.first_ns = now;
-	val = lookup_or_init(&drops, &key, &init);
-	if (val) {
-		__sync_fetch_and_add(&val->packets, 1);
-		__sync_fetch_and_add(&val->bytes, len);
-		val->last_ns = now;
+	if (count_drop(&drops, &key, now, len) == 0) {
 		stat_inc(ND_ST_DROP_COUNTED);
+		if (cfg_flows) {
+			key.flow = *flow;
+			key.tun_type = p.tun_type;
+			key.vni = p.vni;
+			stat_inc(count_drop(&flows, &key, now, len) == 0 ? ND_ST_DROP_FLOW_COUNTED
+									: ND_ST_DROP_FLOW_MAP_FULL);
+		}
 	} else {
 		stat_inc(ND_ST_DROP_MAP_FULL);
 	}
@@ -161,7 +160,6 @@ static __always_inline int ND_FN(on_signal)(__u8 type, const struct sock_common 
 					    const struct sk_buff *skb, int state, __u8 proto)
 {
 	struct nd_sig_key key = {};
-	struct nd_sig_val *val, init = {};
 	struct nd_tuple t = {};
 	struct nd_event *e;
 	__u64 now;
@@ -202,14 +200,16 @@ static __always_inline int ND_FN(on_signal)(__u8 type, const struct sock_common 
 
 	key.type = type;
 	key.state = (__u8)state;
-	if (cfg_flows)
-		key.flow = t;
 	now = bpf_ktime_get_ns();
-	val = lookup_or_init(&sigs, &key, &init);
-	if (val) {
-		__sync_fetch_and_add(&val->count, 1);
-		val->last_ns = now;
+	/* As for drops: by signal, state and namespace always, by flow too
+	 * with flows on. */
+	if (count_sig(&sigs, &key, now) == 0) {
 		stat_inc(ND_ST_SIG_COUNTED);
+		if (cfg_flows) {
+			key.flow = t;
+			stat_inc(count_sig(&sig_flows, &key, now) == 0 ? ND_ST_SIG_FLOW_COUNTED
+								       : ND_ST_SIG_FLOW_MAP_FULL);
+		}
 	} else {
 		stat_inc(ND_ST_SIG_MAP_FULL);
 	}

@@ -45,6 +45,7 @@ struct drops_cfg {
 	uint64_t port;
 	const char *proto;
 	uint64_t max_keys;
+	uint64_t max_flows;
 	uint64_t top;
 	const char *attach;
 	bool list_reasons;
@@ -69,7 +70,8 @@ static const struct nd_opt drops_opts[] = {
 	{ "host", 0, ND_OPT_STRING, OFF(host), "ADDR", "only packets from or to ADDR (IPv4 or IPv6; also the inner flow of a tunnel)", 0, 0 },
 	{ "port", 'p', ND_OPT_U64, OFF(port), "PORT", "only packets from or to PORT (TCP/UDP)", 1, 65535 },
 	{ "proto", 0, ND_OPT_STRING, OFF(proto), "P", "only IP protocol P: tcp, udp, icmp, icmpv6, sctp, gre or a number", 0, 0 },
-	{ "max-keys", 0, ND_OPT_U64, OFF(max_keys), "N", "cap of the kernel's drop and signal tables (default 10240); drops beyond it are counted as 'map full'", 16, 1048576 },
+	{ "max-keys", 0, ND_OPT_U64, OFF(max_keys), "N", "cap of the kernel's place tables, drops and signals (default 10240); drops at a new place beyond it are counted as 'map full'", 16, 1048576 },
+	{ "max-flows", 0, ND_OPT_U64, OFF(max_flows), "N", "--flows: cap of the kernel's flow tables (default: --max-keys); a drop whose flow finds no room is still counted at its place, and as 'flows map full'", 16, 1048576 },
 	{ "top", 0, ND_OPT_U64, OFF(top), "N", "rows per text table (default 20; 0 = all)", 0, 1e9 },
 	{ "attach", 0, ND_OPT_STRING, OFF(attach), "MODE", "auto (default: tp_btf, else classic tracepoints), tp_btf or tp", 0, 0 },
 	{ "list-reasons", 0, ND_OPT_FLAG, OFF(list_reasons), NULL, "print this kernel's drop reasons (from its BTF) and exit", 0, 0 },
@@ -86,7 +88,8 @@ void cmd_drops_usage(FILE *f)
 		"skb:kfree_skb count every dropped packet in the kernel by drop reason (names\n"
 		"from the kernel's BTF), kernel location (symbolised with /proc/kallsyms),\n"
 		"device and network namespace (named as `ip netns` names them) and protocol;\n"
-		"with --flows also by 5-tuple. Beside them, from tracepoints: TCP\n"
+		"with --flows also by 5-tuple (in a table of its own: a full flow table never\n"
+		"keeps a drop out of its place's total). Beside them, from tracepoints: TCP\n"
 		"retransmissions (by socket state: SYN_SENT ones are connection attempts),\n"
 		"SYN-ACK retransmissions, resets sent and received, full socket receive\n"
 		"queues, and the qdisc drops among the drops. consume_skb (normal frees) is not\n"
@@ -107,8 +110,16 @@ void cmd_drops_usage(FILE *f)
 		"  netdx drops --list-reasons                the reasons this kernel knows\n"
 		"\nNDJSON lines (each has \"type\"): meta (first), interval + drop_interval +\n"
 		"signal_interval (each --interval), event (--events), and at the end drop (one\n"
-		"per kernel key), place (drops grouped without flows), signal, summary (the\n"
-		"kernel's counters: filtered, map full, events sent/suppressed/ring full).\n"
+		"per kernel key: per flow with --flows), place (exact totals by place, with\n"
+		"--flows also the drops with no flow row: 'unattributed'), signal,\n"
+		"signal_place (exact totals by signal, state and namespace), summary (the\n"
+		"kernel's counters: filtered, map full, flows map full, events\n"
+		"sent/suppressed/ring full).\n"
+		"\nTables: --max-keys caps the place tables (drops, signals), --max-flows the\n"
+		"flow tables (--flows). Each is allocated in full when the programs load\n"
+		"(about 180 bytes a drop key, 140 a signal key); no key is evicted for\n"
+		"another: a drop that finds no room is counted as map full (no place) or\n"
+		"flows map full (no flow row; still in its place's total).\n"
 		"\nexit codes: 0 ok (also after SIGINT/SIGTERM); 1 environment: no BTF, tracefs\n"
 		"missing and not mountable, load or attach failed, no such namespace or device,\n"
 		"output error; 2 bad option or value; 4 missing privilege (CAP_BPF and\n"
@@ -138,11 +149,13 @@ struct run {
 	struct nd_ksyms *ksyms;
 	struct nd_names *names;
 	struct nd_drops_writer w;
-	struct nd_drop_key *dk;
-	struct nd_drop_val *dv;
-	struct nd_sig_key *sk;
-	struct nd_sig_val *sv;
-	size_t nd, ns;
+	/* the place maps (room for max_keys), the flow maps (max_flows,
+	 * flows on only) */
+	struct nd_drop_key *dk, *fk;
+	struct nd_drop_val *dv, *fv;
+	struct nd_sig_key *sk, *sfk;
+	struct nd_sig_val *sv, *sfv;
+	size_t nd, ns, nf, nsf;
 	bool kallsyms_hidden, kallsyms_failed;
 };
 
@@ -178,17 +191,39 @@ static void on_event(void *ctx, const struct nd_event *e)
 	nd_dw_event(&r->w, e);
 }
 
-/* Read both maps into the engine. 0 or -errno. */
+/*
+ * Read the maps into the engine: with flows on the flow maps first, then
+ * the place maps (a drop reaches its place before its flow: the places
+ * then hold at least their flows). The rows are the flows with flows on,
+ * else the places. 0 or -errno.
+ */
 static int snapshot(struct run *r)
 {
-	size_t cap = r->cfg->max_keys;
-	int rc;
+	size_t cap = r->cfg->max_keys, fcap = r->cfg->max_flows;
+	struct nd_agg_snap s;
+	int rc = 0;
 
-	rc = nd_bpf_read_drops(r->bpf, r->dk, r->dv, cap, &r->nd);
+	r->nf = r->nsf = 0;
+	if (r->cfg->flows) {
+		rc = nd_bpf_read_drops(r->bpf, true, r->fk, r->fv, fcap, &r->nf);
+		if (rc == 0)
+			rc = nd_bpf_read_sigs(r->bpf, true, r->sfk, r->sfv, fcap, &r->nsf);
+	}
 	if (rc == 0)
-		rc = nd_bpf_read_sigs(r->bpf, r->sk, r->sv, cap, &r->ns);
+		rc = nd_bpf_read_drops(r->bpf, false, r->dk, r->dv, cap, &r->nd);
 	if (rc == 0)
-		rc = nd_agg_update(r->agg, r->dk, r->dv, r->nd, r->sk, r->sv, r->ns);
+		rc = nd_bpf_read_sigs(r->bpf, false, r->sk, r->sv, cap, &r->ns);
+	if (rc)
+		return rc;
+	if (r->cfg->flows)
+		s = (struct nd_agg_snap){ .dk = r->fk, .dv = r->fv, .nd = r->nf,
+					  .pk = r->dk, .pv = r->dv, .np = r->nd,
+					  .sk = r->sfk, .sv = r->sfv, .ns = r->nsf,
+					  .spk = r->sk, .spv = r->sv, .nsp = r->ns };
+	else
+		s = (struct nd_agg_snap){ .dk = r->dk, .dv = r->dv, .nd = r->nd,
+					  .sk = r->sk, .sv = r->sv, .ns = r->ns };
+	rc = nd_agg_snapshot(r->agg, &s);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < r->nd; i++)
@@ -358,6 +393,12 @@ static int configure(struct drops_cfg *cfg, struct run *r, struct nd_bpf_cfg *bc
 		fprintf(stderr, "netdx drops: --event-rate and --ring-size apply to --events only\n");
 		return ND_EXIT_USAGE;
 	}
+	if (cfg->max_flows && !cfg->flows) {
+		fprintf(stderr, "netdx drops: --max-flows applies to --flows only\n");
+		return ND_EXIT_USAGE;
+	}
+	if (!cfg->max_flows)
+		cfg->max_flows = cfg->flows ? cfg->max_keys : 0;
 	if (cfg->proto && parse_proto(cfg->proto, &bc->proto) < 0) {
 		fprintf(stderr, "netdx drops: --proto wants tcp, udp, icmp, icmpv6, sctp, gre or a "
 			"protocol number 1-255, not '%s'\n", cfg->proto);
@@ -410,6 +451,7 @@ static int configure(struct drops_cfg *cfg, struct run *r, struct nd_bpf_cfg *bc
 	bc->flows = cfg->flows;
 	bc->tunnels = !cfg->no_tunnels;
 	bc->max_keys = (uint32_t)cfg->max_keys;
+	bc->max_flows = (uint32_t)cfg->max_flows;
 	bc->ev_rate = cfg->event_rate;
 	bc->ring_bytes = (uint32_t)cfg->ring_size;
 	bc->verbose = cfg->verbose;
@@ -431,6 +473,10 @@ static void run_free(struct run *r)
 	free(r->dv);
 	free(r->sk);
 	free(r->sv);
+	free(r->fk);
+	free(r->fv);
+	free(r->sfk);
+	free(r->sfv);
 }
 
 int cmd_drops_main(int argc, char **argv)
@@ -501,7 +547,14 @@ int cmd_drops_main(int argc, char **argv)
 	r.dv = calloc(cfg.max_keys, sizeof(*r.dv));
 	r.sk = calloc(cfg.max_keys, sizeof(*r.sk));
 	r.sv = calloc(cfg.max_keys, sizeof(*r.sv));
-	if (!r.agg || !r.ksyms || !r.names || !r.dk || !r.dv || !r.sk || !r.sv) {
+	if (cfg.flows) {
+		r.fk = calloc(cfg.max_flows, sizeof(*r.fk));
+		r.fv = calloc(cfg.max_flows, sizeof(*r.fv));
+		r.sfk = calloc(cfg.max_flows, sizeof(*r.sfk));
+		r.sfv = calloc(cfg.max_flows, sizeof(*r.sfv));
+	}
+	if (!r.agg || !r.ksyms || !r.names || !r.dk || !r.dv || !r.sk || !r.sv ||
+	    (cfg.flows && (!r.fk || !r.fv || !r.sfk || !r.sfv))) {
 		fprintf(stderr, "netdx drops: out of memory\n");
 		ret = ND_EXIT_INPUT;
 		goto out;
@@ -530,7 +583,8 @@ int cmd_drops_main(int argc, char **argv)
 	}
 	flt = (struct nd_drops_filters){ cfg.netns, cfg.dev, cfg.reason, cfg.host, cfg.proto,
 					 cfg.port };
-	nd_dw_meta(&r.w, NETDX_VERSION, nd_bpf_info(r.bpf), &flt, bc.max_keys, cfg.events);
+	nd_dw_meta(&r.w, NETDX_VERSION, nd_bpf_info(r.bpf), &flt, bc.max_keys, bc.max_flows,
+		   cfg.events);
 	if (nd_bpf_info(r.bpf)->mounted_tracefs)
 		fprintf(stderr, "netdx drops: mounted tracefs on /sys/kernel/tracing (left mounted)\n");
 
@@ -545,6 +599,7 @@ int cmd_drops_main(int argc, char **argv)
 	sum.ended_by = ended_by;
 	sum.info = nd_bpf_info(r.bpf);
 	sum.max_keys = bc.max_keys;
+	sum.max_flows = bc.max_flows;
 	sum.events = cfg.events;
 	if (cfg.events)
 		nd_bpf_poll(r.bpf, 0);  /* what is still in the ring */
@@ -559,8 +614,10 @@ int cmd_drops_main(int argc, char **argv)
 			ret = ND_EXIT_INPUT;
 		goto out;
 	}
-	sum.drop_keys = r.nd;
-	sum.sig_keys = r.ns;
+	sum.drop_keys = cfg.flows ? r.nf : r.nd;
+	sum.sig_keys = cfg.flows ? r.nsf : r.ns;
+	sum.place_keys = r.nd;
+	sum.sig_place_keys = r.ns;
 	sum.ksyms_overflow = nd_ksyms_overflow(r.ksyms);
 	sum.names_overflow = nd_names_overflow(r.names);
 	sum.kallsyms_hidden = r.kallsyms_hidden;

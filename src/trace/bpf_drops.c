@@ -193,9 +193,16 @@ static int open_skel(struct nd_bpf *b, const struct nd_bpf_cfg *cfg, bool btf, c
 			s->rodata->cfg_ev_cost_ns = 1;
 		s->rodata->cfg_ev_burst_ns = s->rodata->cfg_ev_cost_ns * per_cpu;
 	}
+	/* The flow maps are left at one entry when flows are off: the
+	 * programs never touch them then, but they are referenced, so they
+	 * must exist for the verifier. */
 	rc = bpf_map__set_max_entries(s->maps.drops, cfg->max_keys);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sigs, cfg->max_keys);
+	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.flows, cfg->flows ? cfg->max_flows : 1);
+	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sig_flows, cfg->flows ? cfg->max_flows : 1);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.events,
 					      cfg->on_event ? cfg->ring_bytes
@@ -404,18 +411,20 @@ static int read_map(int fd, void *keys, size_t ksz, void *vals, size_t vsz, size
 	return 0;
 }
 
-int nd_bpf_read_drops(struct nd_bpf *b, struct nd_drop_key *keys, struct nd_drop_val *vals,
-		      size_t cap, size_t *n)
+int nd_bpf_read_drops(struct nd_bpf *b, bool flows, struct nd_drop_key *keys,
+		      struct nd_drop_val *vals, size_t cap, size_t *n)
 {
-	return read_map(bpf_map__fd(b->skel->maps.drops), keys, sizeof(*keys), vals, sizeof(*vals),
-			cap, n);
+	struct bpf_map *m = flows ? b->skel->maps.flows : b->skel->maps.drops;
+
+	return read_map(bpf_map__fd(m), keys, sizeof(*keys), vals, sizeof(*vals), cap, n);
 }
 
-int nd_bpf_read_sigs(struct nd_bpf *b, struct nd_sig_key *keys, struct nd_sig_val *vals,
-		     size_t cap, size_t *n)
+int nd_bpf_read_sigs(struct nd_bpf *b, bool flows, struct nd_sig_key *keys,
+		     struct nd_sig_val *vals, size_t cap, size_t *n)
 {
-	return read_map(bpf_map__fd(b->skel->maps.sigs), keys, sizeof(*keys), vals, sizeof(*vals),
-			cap, n);
+	struct bpf_map *m = flows ? b->skel->maps.sig_flows : b->skel->maps.sigs;
+
+	return read_map(bpf_map__fd(m), keys, sizeof(*keys), vals, sizeof(*vals), cap, n);
 }
 
 int nd_bpf_stats(struct nd_bpf *b, uint64_t out[ND_ST_MAX])

@@ -47,7 +47,8 @@ struct nd_bpf_cfg {
 	uint8_t host[16];
 	const uint32_t *reasons;        /* only these reasons (NULL: all) */
 	size_t nreasons;
-	uint32_t max_keys;      /* cap of each aggregation map */
+	uint32_t max_keys;      /* cap of the place maps (drops, sigs) */
+	uint32_t max_flows;     /* cap of the flow maps (flows, sig_flows) with flows on */
 	nd_bpf_event_fn on_event;       /* non-NULL: event stream on */
 	void *event_ctx;
 	uint64_t ev_rate;       /* events per second over all CPUs; 0: no limit */
@@ -79,13 +80,18 @@ void nd_bpf_close(struct nd_bpf *b);
 const struct nd_bpf_info *nd_bpf_info(const struct nd_bpf *b);
 
 /*
- * nd_bpf_read_drops / nd_bpf_read_sigs - every entry of the map into the
- * arrays (room for @cap); *n gets the number read.
+ * nd_bpf_read_drops / nd_bpf_read_sigs - every entry of a map into the
+ * arrays (room for @cap); *n gets the number read. @flows false: the
+ * place maps ("drops", "sigs": exact totals, the flow part of every key
+ * zero); true: the flow maps ("flows", "sig_flows"), empty unless the
+ * programs run with flows on. Read the flow map first: a drop is added to
+ * its place before its flow, so the place read after it holds at least
+ * what its flows hold.
  */
-int nd_bpf_read_drops(struct nd_bpf *b, struct nd_drop_key *keys, struct nd_drop_val *vals,
-		      size_t cap, size_t *n);
-int nd_bpf_read_sigs(struct nd_bpf *b, struct nd_sig_key *keys, struct nd_sig_val *vals,
-		     size_t cap, size_t *n);
+int nd_bpf_read_drops(struct nd_bpf *b, bool flows, struct nd_drop_key *keys,
+		      struct nd_drop_val *vals, size_t cap, size_t *n);
+int nd_bpf_read_sigs(struct nd_bpf *b, bool flows, struct nd_sig_key *keys,
+		     struct nd_sig_val *vals, size_t cap, size_t *n);
 
 /* nd_bpf_stats - the per-CPU counters summed, by enum nd_stat. */
 int nd_bpf_stats(struct nd_bpf *b, uint64_t out[ND_ST_MAX]);

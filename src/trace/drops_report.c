@@ -164,6 +164,15 @@ static double wall_s(const struct nd_drops_writer *w, uint64_t ns)
 
 /* ---- JSON pieces ------------------------------------------------------------ */
 
+/* @key: @v when @set, else null (a count that has no meaning here). */
+static void json_u64_if(struct nd_json *j, const char *key, bool set, uint64_t v)
+{
+	if (set)
+		nd_json_u64(j, key, v);
+	else
+		nd_json_null(j, key);
+}
+
 static void json_flow(struct nd_drops_writer *w, const struct nd_tuple *t, uint8_t tun, uint32_t vni)
 {
 	char s[64], d[64], b[16];
@@ -178,10 +187,7 @@ static void json_flow(struct nd_drops_writer *w, const struct nd_tuple *t, uint8
 	nd_json_str(j, "dst", endpoint(t, t->daddr, t->dport, d, sizeof(d)));
 	nd_json_str(j, "proto", l4_name(t->l4proto, b, sizeof(b)));
 	nd_json_str(j, "tunnel", tun_name(tun));
-	if (tun)
-		nd_json_u64(j, "vni", vni);
-	else
-		nd_json_null(j, "vni");
+	json_u64_if(j, "vni", tun, vni);
 	nd_json_obj_close(j);
 }
 
@@ -229,10 +235,7 @@ static void json_drop_row(struct nd_drops_writer *w, const char *type, const str
 	nd_json_u64(j, "bytes", r->val.bytes);
 	if (seq)
 		nd_json_u64(j, "delta", r->delta);
-	if (r->has_flow && r->key.flow.l4proto == 6)
-		nd_json_u64(j, "retrans", r->retrans);
-	else
-		nd_json_null(j, "retrans");
+	json_u64_if(j, "retrans", r->has_flow && r->key.flow.l4proto == 6, r->retrans);
 	nd_json_double(j, "first_ts", wall_s(w, r->val.first_ns), 6);
 	nd_json_double(j, "last_ts", wall_s(w, r->val.last_ns), 6);
 	nd_json_obj_close(j);
@@ -260,7 +263,8 @@ static void json_sig_row(struct nd_drops_writer *w, const char *type, const stru
 /* ---- meta --------------------------------------------------------------------- */
 
 void nd_dw_meta(struct nd_drops_writer *w, const char *version, const struct nd_bpf_info *info,
-		const struct nd_drops_filters *flt, uint32_t max_keys, bool events)
+		const struct nd_drops_filters *flt, uint32_t max_keys, uint32_t max_flows,
+		bool events)
 {
 	struct nd_json *j = &w->j;
 
@@ -287,16 +291,14 @@ void nd_dw_meta(struct nd_drops_writer *w, const char *version, const struct nd_
 	nd_json_bool(j, "flows", w->flows);
 	nd_json_bool(j, "events", events);
 	nd_json_u64(j, "max_keys", max_keys);
+	json_u64_if(j, "max_flows", w->flows, max_flows);
 	nd_json_u64(j, "ncpus", info->ncpus);
 	nd_json_obj_open(j, "filters");
 	nd_json_str(j, "netns", flt->netns);
 	nd_json_str(j, "dev", flt->dev);
 	nd_json_str(j, "reason", flt->reason);
 	nd_json_str(j, "host", flt->host);
-	if (flt->port)
-		nd_json_u64(j, "port", flt->port);
-	else
-		nd_json_null(j, "port");
+	json_u64_if(j, "port", flt->port, flt->port);
 	nd_json_str(j, "proto", flt->proto);
 	nd_json_obj_close(j);
 	nd_json_obj_close(j);
@@ -328,7 +330,7 @@ static void text_places(struct nd_drops_writer *w, const struct nd_agg *a, bool 
 	fprintf(w->f, "%10s %12s  %-24s %-32s %-16s %-18s %-10s", "DROPS", "BYTES", "REASON",
 		"LOCATION", "DEVICE", "NETNS", "PROTO");
 	if (w->flows)
-		fprintf(w->f, " %6s %8s", "FLOWS", "RETX");
+		fprintf(w->f, " %6s %8s %8s", "FLOWS", "RETX", "NOFLOW");
 	fputc('\n', w->f);
 	for (size_t i = 0; i < m; i++) {
 		if (live)
@@ -341,7 +343,8 @@ static void text_places(struct nd_drops_writer *w, const struct nd_agg *a, bool 
 			netns_str(w, p[i].netns, ns, sizeof(ns)),
 			proto_str(p[i].ethertype, p[i].l4proto, proto, sizeof(proto)));
 		if (w->flows)
-			fprintf(w->f, " %6" PRIu64 " %8" PRIu64, p[i].flows, p[i].retrans);
+			fprintf(w->f, " %6" PRIu64 " %8" PRIu64 " %8" PRIu64, p[i].flows, p[i].retrans,
+				p[i].unattributed);
 		fputc('\n', w->f);
 	}
 }
@@ -410,6 +413,7 @@ void nd_dw_interval(struct nd_drops_writer *w, const struct nd_agg *a, uint64_t 
 		nd_json_u64(j, "drops", t->drops);
 		nd_json_u64(j, "delta", t->drop_delta);
 		nd_json_u64(j, "drops_map_full", st[ND_ST_DROP_MAP_FULL]);
+		nd_json_u64(j, "flows_map_full", st[ND_ST_DROP_FLOW_MAP_FULL]);
 		nd_json_u64(j, "events_suppressed", st[ND_ST_EV_SUPPRESSED]);
 		nd_json_obj_close(j);
 		nd_json_endline(j);
@@ -431,6 +435,9 @@ void nd_dw_interval(struct nd_drops_writer *w, const struct nd_agg *a, uint64_t 
 		t->signal_delta[ND_SIG_RETRANS]);
 	if (st[ND_ST_DROP_MAP_FULL])
 		fprintf(w->f, "; %" PRIu64 " drops not in the table (map full)", st[ND_ST_DROP_MAP_FULL]);
+	if (st[ND_ST_DROP_FLOW_MAP_FULL])
+		fprintf(w->f, "; %" PRIu64 " drops counted at their place without their flow (flow "
+			"table full)", st[ND_ST_DROP_FLOW_MAP_FULL]);
 	fputc('\n', w->f);
 	text_places(w, a, true, interval);
 	if (w->flows)
@@ -512,9 +519,11 @@ static void text_side_by_side(struct nd_drops_writer *w, const struct nd_agg *a)
 			netns_str(w, p[i].netns, ns, sizeof(ns)));
 		if (w->flows && p[i].l4proto == 6)
 			fprintf(w->f, "; %" PRIu64 " retransmissions on the %" PRIu64
-				" flow(s) behind them\n", p[i].retrans, p[i].flows);
-		else
-			fputc('\n', w->f);
+				" flow(s) behind them", p[i].retrans, p[i].flows);
+		if (w->flows && p[i].unattributed)
+			fprintf(w->f, "; %" PRIu64 " of these drops have no flow key (flow table full)",
+				p[i].unattributed);
+		fputc('\n', w->f);
 	}
 	fprintf(w->f, "  TCP: %" PRIu64 " retransmissions (%" PRIu64 " in SYN_SENT), %" PRIu64
 		" SYN-ACK retransmissions, %" PRIu64 " resets sent, %" PRIu64
@@ -537,6 +546,15 @@ static void text_side_by_side(struct nd_drops_writer *w, const struct nd_agg *a)
 		fputc('\n', w->f);
 }
 
+/* A place's "flows" (distinct flows behind it) and "unattributed" (what
+ * none of its flow rows holds: the flow table was full); null without
+ * flows. */
+static void json_flows_behind(struct nd_drops_writer *w, uint64_t flows, uint64_t unattributed)
+{
+	json_u64_if(&w->j, "flows", w->flows, flows);
+	json_u64_if(&w->j, "unattributed", w->flows, unattributed);
+}
+
 static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 			 const struct nd_drops_summary *s)
 {
@@ -546,6 +564,7 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	const struct nd_drop_row *r = nd_agg_drops(a, &n);
 	const struct nd_place_row *p;
 	const struct nd_sig_row *g;
+	const struct nd_sig_place_row *sp;
 
 	for (size_t i = 0; i < n; i++)
 		json_drop_row(w, "drop", &r[i], 0);
@@ -557,13 +576,8 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 			   p[i].l4proto);
 		nd_json_u64(j, "packets", p[i].packets);
 		nd_json_u64(j, "bytes", p[i].bytes);
-		if (w->flows) {
-			nd_json_u64(j, "flows", p[i].flows);
-			nd_json_u64(j, "retrans_on_flows", p[i].retrans);
-		} else {
-			nd_json_null(j, "flows");
-			nd_json_null(j, "retrans_on_flows");
-		}
+		json_flows_behind(w, p[i].flows, p[i].unattributed);
+		json_u64_if(j, "retrans_on_flows", w->flows, p[i].retrans);
 		nd_json_double(j, "first_ts", wall_s(w, p[i].first_ns), 6);
 		nd_json_double(j, "last_ts", wall_s(w, p[i].last_ns), 6);
 		nd_json_obj_close(j);
@@ -572,6 +586,19 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	g = nd_agg_sigs(a, &n);
 	for (size_t i = 0; i < n; i++)
 		json_sig_row(w, "signal", &g[i], 0);
+	sp = nd_agg_sig_places(a, &n);
+	for (size_t i = 0; i < n; i++) {
+		row_open(w, "signal_place", 0);
+		nd_json_str(j, "signal", nd_dw_signal_name(sp[i].type));
+		nd_json_str(j, "state", nd_dw_tcp_state(sp[i].state));
+		nd_json_u64(j, "netns", sp[i].netns);
+		nd_json_str(j, "netns_name", nd_names_netns(w->names, sp[i].netns));
+		nd_json_u64(j, "count", sp[i].count);
+		json_flows_behind(w, sp[i].flows, sp[i].unattributed);
+		nd_json_double(j, "last_ts", wall_s(w, sp[i].last_ns), 6);
+		nd_json_obj_close(j);
+		nd_json_endline(j);
+	}
 
 	nd_json_obj_open(j, NULL);
 	nd_json_str(j, "type", "summary");
@@ -585,10 +612,16 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	nd_json_u64(j, "not_drops", s->st[ND_ST_DROP_NOT_DROP]);
 	nd_json_u64(j, "drops_map_full", s->st[ND_ST_DROP_MAP_FULL]);
 	nd_json_u64(j, "drops_unparsed", s->st[ND_ST_DROP_UNPARSED]);
+	nd_json_u64(j, "flows_counted", s->st[ND_ST_DROP_FLOW_COUNTED]);
+	nd_json_u64(j, "flows_map_full", s->st[ND_ST_DROP_FLOW_MAP_FULL]);
+	nd_json_u64(j, "unattributed", t->unattributed);
 	nd_json_u64(j, "signals_seen", s->st[ND_ST_SIG_SEEN]);
 	nd_json_u64(j, "signals_counted", s->st[ND_ST_SIG_COUNTED]);
 	nd_json_u64(j, "signals_filtered", s->st[ND_ST_SIG_FILTERED]);
 	nd_json_u64(j, "signals_map_full", s->st[ND_ST_SIG_MAP_FULL]);
+	nd_json_u64(j, "signals_flows_counted", s->st[ND_ST_SIG_FLOW_COUNTED]);
+	nd_json_u64(j, "signals_flows_map_full", s->st[ND_ST_SIG_FLOW_MAP_FULL]);
+	nd_json_u64(j, "signals_unattributed", t->sig_unattributed);
 	nd_json_u64(j, "retrans", t->signals[ND_SIG_RETRANS]);
 	nd_json_u64(j, "syn_sent_retrans", t->syn_sent_retrans);
 	nd_json_u64(j, "synack_retrans", t->signals[ND_SIG_SYNACK_RETRANS]);
@@ -604,6 +637,9 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	nd_json_u64(j, "drop_keys", s->drop_keys);
 	nd_json_u64(j, "signal_keys", s->sig_keys);
 	nd_json_u64(j, "max_keys", s->max_keys);
+	nd_json_u64(j, "place_keys", s->place_keys);
+	nd_json_u64(j, "signal_place_keys", s->sig_place_keys);
+	json_u64_if(j, "max_flows", w->flows, s->max_flows);
 	nd_json_u64(j, "ksyms_overflow", s->ksyms_overflow);
 	nd_json_u64(j, "names_overflow", s->names_overflow);
 	nd_json_bool(j, "kallsyms_hidden", s->kallsyms_hidden);
@@ -640,11 +676,22 @@ void nd_dw_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 		st[ND_ST_DROP_MAP_FULL], s->max_keys, st[ND_ST_DROP_UNPARSED],
 		st[ND_ST_DROP_NOT_DROP], st[ND_ST_SIG_SEEN], st[ND_ST_SIG_COUNTED],
 		st[ND_ST_SIG_FILTERED], st[ND_ST_SIG_MAP_FULL]);
+	if (w->flows)
+		fprintf(w->f, "; flow tables (cap %u keys each): %" PRIu64 " drops and %" PRIu64
+			" signals by flow, %" PRIu64 " drops and %" PRIu64 " signals without their flow "
+			"(table full)", s->max_flows, st[ND_ST_DROP_FLOW_COUNTED],
+			st[ND_ST_SIG_FLOW_COUNTED], st[ND_ST_DROP_FLOW_MAP_FULL],
+			st[ND_ST_SIG_FLOW_MAP_FULL]);
 	if (s->events)
 		fprintf(w->f, "; events: %" PRIu64 " sent, %" PRIu64 " suppressed by the rate limit, %" PRIu64
 			" lost (ring buffer full)", st[ND_ST_EV_SENT], st[ND_ST_EV_SUPPRESSED],
 			st[ND_ST_EV_RING_FULL]);
 	fprintf(w->f, "; %" PRIu64 " program runs skipped by the kernel\n", s->missed);
+	if (w->flows && (st[ND_ST_DROP_FLOW_MAP_FULL] || st[ND_ST_SIG_FLOW_MAP_FULL]))
+		fprintf(w->f, "note: the flow table was full: %" PRIu64 " drops and %" PRIu64
+			" signals have no flow row; their places' totals count them (NOFLOW); "
+			"--max-flows raises the cap (%u)\n", st[ND_ST_DROP_FLOW_MAP_FULL],
+			st[ND_ST_SIG_FLOW_MAP_FULL], s->max_flows);
 	if (s->kallsyms_hidden)
 		fprintf(w->f, "note: /proc/kallsyms hides addresses (kptr_restrict): locations are "
 			"shown as numbers; CAP_SYSLOG shows them\n");

@@ -44,8 +44,10 @@ struct nd_drops_summary {
 	const char *ended_by;           /* "duration", "SIGINT", "SIGTERM", "error" */
 	uint64_t st[ND_ST_MAX];         /* the kernel's counters */
 	uint64_t missed;                /* program runs the kernel skipped */
-	uint32_t max_keys;
-	size_t drop_keys, sig_keys;     /* entries in the maps */
+	uint32_t max_keys;              /* cap of the place maps */
+	uint32_t max_flows;             /* cap of the flow maps (0: flows off) */
+	size_t drop_keys, sig_keys;     /* keys behind the drop and signal rows */
+	size_t place_keys, sig_place_keys;      /* entries in the place maps */
 	uint64_t ksyms_overflow, names_overflow;
 	bool kallsyms_hidden;
 	bool events;
@@ -62,7 +64,8 @@ void nd_dw_init(struct nd_drops_writer *w, FILE *f, bool json);
 
 /* Meta line (JSON) or a one-line header (text). */
 void nd_dw_meta(struct nd_drops_writer *w, const char *version, const struct nd_bpf_info *info,
-		const struct nd_drops_filters *flt, uint32_t max_keys, bool events);
+		const struct nd_drops_filters *flt, uint32_t max_keys, uint32_t max_flows,
+		bool events);
 
 /* One live refresh: changes since the last one. */
 void nd_dw_interval(struct nd_drops_writer *w, const struct nd_agg *a, uint64_t seq,

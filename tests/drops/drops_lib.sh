@@ -22,6 +22,9 @@
 #   our_links IDS...              how many BPF links point at those programs
 #   wait_detached IDS...          0 once neither programs nor links are left
 #                                 (the kernel frees them shortly after close)
+#   pid_prog_ids PID              ids of the eBPF programs process PID holds
+#                                 (its fdinfo): ours, whatever else runs
+#   progs_gone IDS...             0 once none of those programs is loaded
 #
 # Cleanup (namespaces with their iptables rules and qdiscs, processes, TMP)
 # is ns2_lib's trap; scripts that change more chain their own cleanup first.
@@ -95,6 +98,19 @@ wait_detached() {
 	local i
 	for ((i = 0; i < 60; i++)); do
 		[[ $(our_progs) == 0 && $(our_links "$@") == 0 ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+pid_prog_ids() { grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u; }
+progs_gone() {
+	local i id left
+	for ((i = 0; i < 60; i++)); do
+		left=0
+		for id in "$@"; do
+			bpftool prog show id "$id" >/dev/null 2>&1 && left=1
+		done
+		[[ $left == 0 ]] && return 0
 		sleep 0.05
 	done
 	return 1

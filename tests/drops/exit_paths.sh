@@ -102,7 +102,7 @@ check "nothing left attached after the refusals" wait_detached
 bad=0
 for args in "--interval abc" "--port 70000" "--proto xyz" "--host not-an-address" "--bogus" \
 	"--reason NO_SUCH_REASON" "--attach kprobe" "--ring-size 5000 --events" "extra-arg" \
-	"--event-rate 5"; do
+	"--event-rate 5" "--max-flows 64" "--flows --max-flows 8"; do
 	# shellcheck disable=SC2086
 	"$NETDX" drops $args -d 1 >/dev/null 2>"$tmp/u.err"
 	rc=$?
@@ -120,4 +120,5 @@ check "no such namespace / device: exit 1, naming the option" \
 	test "$rc" = 1 -a "$rc2" = 1 && grep -q -- '--netns ndx-no-such-ns' "$tmp/ns.err" && grep -q -- '--dev ndxnosuch0' "$tmp/dev.err"
 "$NETDX" drops --help >"$tmp/help.out"
 check "--help: exit 0, every option and examples" \
-	grep -q -- '--event-rate' "$tmp/help.out" && grep -q '^examples:' "$tmp/help.out"
+	grep -q -- '--event-rate' "$tmp/help.out" && grep -q -- '--max-flows' "$tmp/help.out" &&
+	grep -q '^examples:' "$tmp/help.out"

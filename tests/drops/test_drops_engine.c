@@ -5,7 +5,10 @@
  * reason table (src/trace/reasons.c) from a synthetic BTF with a core and
  * a subsystem enum, and the aggregation (src/trace/agg.c): deltas,
  * places, and retransmissions joined to drops by flow in either
- * direction and across namespaces.
+ * direction and across namespaces; places and signal places taken exact
+ * from the kernel's place maps while the flow rows miss some (a full flow
+ * map), what no flow row holds, and place deltas that flows coming and
+ * going do not move.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -348,6 +351,208 @@ static void test_agg_flows_places_retrans(void)
 	nd_agg_free(a);
 }
 
+/* Find the place of @reason in @a (NULL when none). */
+static const struct nd_place_row *place_of(const struct nd_agg *a, uint32_t reason)
+{
+	size_t n;
+	const struct nd_place_row *p = nd_agg_places(a, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i].reason == reason)
+			return &p[i];
+	return NULL;
+}
+
+static void test_agg_places_exact_without_flow_rows(void)
+{
+	/* The kernel's place map: NO_SOCKET (3) 200 drops, and NETFILTER_DROP
+	 * (12) 40 drops that came after the flow map had filled: no flow row
+	 * at all. The flow map holds three NO_SOCKET flows, 16 drops. */
+	struct nd_tuple f1 = tuple(1, 40000, 2, 9), f2 = tuple(1, 40001, 2, 9), f3 = tuple(1, 40002, 2, 9);
+	struct nd_drop_key pk[2] = { dkey(3, 200, NULL), dkey(12, 200, NULL) };
+	struct nd_drop_val pv[2] = { { .packets = 200, .bytes = 12800, .first_ns = 1, .last_ns = 90 },
+				     { .packets = 40, .bytes = 2560, .first_ns = 50, .last_ns = 80 } };
+	struct nd_drop_key fk[3] = { dkey(3, 200, &f1), dkey(3, 200, &f2), dkey(3, 200, &f3) };
+	struct nd_drop_val fv[3] = { { .packets = 10, .bytes = 640, .first_ns = 1, .last_ns = 20 },
+				     { .packets = 5, .bytes = 320, .first_ns = 2, .last_ns = 21 },
+				     { .packets = 1, .bytes = 64, .first_ns = 3, .last_ns = 22 } };
+	struct nd_agg_snap s = { .dk = fk, .dv = fv, .nd = 3, .pk = pk, .pv = pv, .np = 2 };
+	struct nd_agg *a = nd_agg_new();
+	const struct nd_place_row *p;
+	size_t n;
+
+	ND_CHECK(a != NULL);
+	if (!a)
+		return;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	nd_agg_places(a, &n);
+	ND_CHECK_EQ(n, 2);
+	nd_agg_drops(a, &n);
+	ND_CHECK_EQ(n, 3);                      /* the rows are the flows */
+	ND_CHECK(nd_agg_has_flows(a));
+	p = place_of(a, 3);
+	ND_CHECK(p != NULL);
+	if (p) {
+		ND_CHECK_EQ(p->packets, 200);   /* the place map's, not 16 */
+		ND_CHECK_EQ(p->bytes, 12800);
+		ND_CHECK_EQ(p->first_ns, 1);
+		ND_CHECK_EQ(p->last_ns, 90);
+		ND_CHECK_EQ(p->flows, 3);
+		ND_CHECK_EQ(p->unattributed, 184);
+		ND_CHECK_EQ(p->delta, 200);
+	}
+	p = place_of(a, 12);
+	ND_CHECK(p != NULL);
+	if (p) {
+		ND_CHECK_EQ(p->packets, 40);    /* a place no flow row names */
+		ND_CHECK_EQ(p->flows, 0);
+		ND_CHECK_EQ(p->unattributed, 40);
+		ND_CHECK_EQ(p->first_ns, 50);
+	}
+	ND_CHECK_EQ(nd_agg_totals(a)->drops, 240);
+	ND_CHECK_EQ(nd_agg_totals(a)->drop_delta, 240);
+	ND_CHECK_EQ(nd_agg_totals(a)->unattributed, 224);
+	nd_agg_free(a);
+}
+
+static void test_agg_place_deltas_when_flows_change(void)
+{
+	struct nd_tuple f1 = tuple(1, 40000, 2, 9), f2 = tuple(1, 40001, 2, 9), f3 = tuple(1, 40002, 2, 9);
+	struct nd_drop_key pk[2] = { dkey(3, 200, NULL), dkey(12, 200, NULL) };
+	struct nd_drop_val pv[2] = { { .packets = 100 }, { .packets = 7 } };
+	struct nd_drop_key fk[2] = { dkey(3, 200, &f1), dkey(3, 200, &f2) };
+	struct nd_drop_val fv[2] = { { .packets = 10 }, { .packets = 5 } };
+	struct nd_agg_snap s = { .dk = fk, .dv = fv, .nd = 2, .pk = pk, .pv = pv, .np = 1 };
+	struct nd_agg *a = nd_agg_new();
+	const struct nd_place_row *p;
+	const struct nd_drop_row *r;
+	size_t n;
+
+	ND_CHECK(a != NULL);
+	if (!a)
+		return;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	ND_CHECK_EQ(place_of(a, 3) ? place_of(a, 3)->unattributed : 0, 85);
+	/* Next: 30 more at the place; f1 +2, f2 gone from the rows, f3 new
+	 * with 3; a second place appears. The place's delta is its own (30),
+	 * not its rows' (2 + 3); the new place counts from zero. */
+	pv[0].packets = 130;
+	fk[1] = dkey(3, 200, &f3);
+	fv[0].packets = 12;
+	fv[1].packets = 3;
+	s.np = 2;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	p = place_of(a, 3);
+	ND_CHECK(p != NULL);
+	if (p) {
+		ND_CHECK_EQ(p->delta, 30);
+		ND_CHECK_EQ(p->packets, 130);
+		ND_CHECK_EQ(p->flows, 2);
+		ND_CHECK_EQ(p->unattributed, 115);
+	}
+	p = place_of(a, 12);
+	ND_CHECK(p != NULL);
+	if (p)
+		ND_CHECK_EQ(p->delta, 7);
+	ND_CHECK_EQ(nd_agg_totals(a)->drop_delta, 37);
+	p = nd_agg_places(a, &n);
+	ND_CHECK_EQ(n, 2);
+	ND_CHECK_EQ(p[0].reason, 3);            /* the bigger change first */
+	r = nd_agg_drops(a, &n);
+	ND_CHECK_EQ(n, 2);
+	ND_CHECK_EQ(r[0].key.flow.sport, 40002);        /* f3: +3 */
+	ND_CHECK_EQ(r[0].delta, 3);
+	ND_CHECK_EQ(r[1].delta, 2);
+	/* Unchanged: nothing moves. */
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	ND_CHECK_EQ(nd_agg_totals(a)->drop_delta, 0);
+	ND_CHECK_EQ(place_of(a, 3) ? place_of(a, 3)->delta : 1, 0);
+	nd_agg_free(a);
+}
+
+static void test_agg_sig_places_exact(void)
+{
+	/* The signal place map: 40 SYN_SENT retransmissions in namespace 100
+	 * and 6 resets sent; the signal flow map kept 2 flows, 10 of them. */
+	struct nd_tuple s1 = tuple(1, 40000, 2, 80), s2 = tuple(1, 40001, 2, 80);
+	struct nd_sig_key spk[2] = { skey(ND_SIG_RETRANS, 2, 100, NULL),
+				     skey(ND_SIG_SEND_RESET, 7, 100, NULL) };
+	struct nd_sig_val spv[2] = { { .count = 40, .last_ns = 9 }, { .count = 6 } };
+	struct nd_sig_key sk[2] = { skey(ND_SIG_RETRANS, 2, 100, &s1), skey(ND_SIG_RETRANS, 2, 100, &s2) };
+	struct nd_sig_val sv[2] = { { .count = 7 }, { .count = 3 } };
+	struct nd_drop_key dk[1] = { dkey(12, 200, &s1) };
+	struct nd_drop_val dv[1] = { { .packets = 8 } };
+	struct nd_drop_key pk[1] = { dkey(12, 200, NULL) };
+	struct nd_drop_val pv[1] = { { .packets = 8 } };
+	struct nd_agg_snap s = { .dk = dk, .dv = dv, .nd = 1, .pk = pk, .pv = pv, .np = 1,
+				 .sk = sk, .sv = sv, .ns = 2, .spk = spk, .spv = spv, .nsp = 2 };
+	struct nd_agg *a = nd_agg_new();
+	const struct nd_sig_place_row *sp;
+	const struct nd_agg_totals *t;
+	size_t n;
+
+	ND_CHECK(a != NULL);
+	if (!a)
+		return;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	t = nd_agg_totals(a);
+	ND_CHECK_EQ(t->signals[ND_SIG_RETRANS], 40);
+	ND_CHECK_EQ(t->syn_sent_retrans, 40);
+	ND_CHECK_EQ(t->signals[ND_SIG_SEND_RESET], 6);
+	ND_CHECK_EQ(t->sig_unattributed, 30 + 6);
+	ND_CHECK_EQ(t->unattributed, 0);        /* every drop has its flow row */
+	sp = nd_agg_sig_places(a, &n);
+	ND_CHECK_EQ(n, 2);
+	ND_CHECK_EQ(sp[0].type, ND_SIG_RETRANS);
+	ND_CHECK_EQ(sp[0].count, 40);
+	ND_CHECK_EQ(sp[0].flows, 2);
+	ND_CHECK_EQ(sp[0].unattributed, 30);
+	ND_CHECK_EQ(sp[0].last_ns, 9);
+	ND_CHECK_EQ(sp[1].flows, 0);
+	nd_agg_sigs(a, &n);
+	ND_CHECK_EQ(n, 2);
+	/* The drop's flow still takes the retransmissions of its flow rows. */
+	ND_CHECK_EQ(place_of(a, 12) ? place_of(a, 12)->retrans : 0, 7);
+	nd_agg_free(a);
+}
+
+static void test_agg_odd_snapshots(void)
+{
+	/* Read between two counts: a flow row whose place is not (yet) in
+	 * the place snapshot makes its own place; rows holding more than
+	 * their place give no unattributed count, and the place's own total
+	 * stands. */
+	struct nd_tuple f1 = tuple(1, 40000, 2, 9), f2 = tuple(1, 40001, 2, 9);
+	struct nd_drop_key pk[1] = { dkey(3, 200, NULL) };
+	struct nd_drop_val pv[1] = { { .packets = 4 } };
+	struct nd_drop_key fk[2] = { dkey(3, 200, &f1), dkey(12, 200, &f2) };
+	struct nd_drop_val fv[2] = { { .packets = 6 }, { .packets = 2 } };
+	struct nd_agg_snap s = { .dk = fk, .dv = fv, .nd = 2, .pk = pk, .pv = pv, .np = 1 };
+	struct nd_agg_snap empty = { 0 };
+	struct nd_agg *a = nd_agg_new();
+	size_t n;
+
+	ND_CHECK(a != NULL);
+	if (!a)
+		return;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	ND_CHECK_EQ(place_of(a, 3) ? place_of(a, 3)->packets : 0, 4);
+	ND_CHECK_EQ(place_of(a, 3) ? place_of(a, 3)->unattributed : 1, 0);
+	ND_CHECK_EQ(place_of(a, 12) ? place_of(a, 12)->packets : 0, 2);
+	ND_CHECK_EQ(nd_agg_totals(a)->drops, 6);
+	/* Nothing at all, and a place map of zero entries given as such. */
+	ND_CHECK_EQ(nd_agg_snapshot(a, &empty), 0);
+	nd_agg_places(a, &n);
+	ND_CHECK_EQ(n, 0);
+	nd_agg_sig_places(a, &n);
+	ND_CHECK_EQ(n, 0);
+	s.np = 0;
+	ND_CHECK_EQ(nd_agg_snapshot(a, &s), 0);
+	nd_agg_places(a, &n);
+	ND_CHECK_EQ(n, 2);
+	nd_agg_free(a);
+}
+
 int main(void)
 {
 	ND_RUN(test_ksyms_resolve);
@@ -356,5 +561,9 @@ int main(void)
 	ND_RUN(test_reasons_need_core_enum);
 	ND_RUN(test_agg_deltas_and_order);
 	ND_RUN(test_agg_flows_places_retrans);
+	ND_RUN(test_agg_places_exact_without_flow_rows);
+	ND_RUN(test_agg_place_deltas_when_flows_change);
+	ND_RUN(test_agg_sig_places_exact);
+	ND_RUN(test_agg_odd_snapshots);
 	return nd_test_done();
 }

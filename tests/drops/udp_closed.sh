@@ -9,8 +9,9 @@
 # filtered to that port, whose sent + suppressed events must account for
 # every drop it counted; --interval 0.2 (the live view as NDJSON), whose
 # per-interval deltas must add up to the total; and --max-keys 16 --flows
-# with 30 more flows (ports 40300..40329), whose table overflows: what did
-# not fit is counted as "map full", and nothing is lost from the totals.
+# with 30 more flows (ports 40300..40329), whose flow table overflows: what
+# did not fit is counted as "flows map full", and nothing is lost from the
+# place's total.
 set -u
 # shellcheck source=tests/drops/drops_lib.sh
 source "$(dirname "$0")/drops_lib.sh"
@@ -66,9 +67,12 @@ ni=$(ndq "$tmp/live.json" count type=interval)
 nd=$(ndq "$tmp/live.json" sum delta type=drop_interval reason=NO_SOCKET flow.dst=10.62.0.2:9200)
 check "--interval 0.2 --json: $ni interval lines, their deltas add up to the 37 ($nd)" \
 	test "$ni" -ge 3 -a "$nd" = 37
-full=$(ndq "$tmp/full.json" field drops_map_full type=summary)
+full=$(ndq "$tmp/full.json" field flows_map_full type=summary)
+fcnt=$(ndq "$tmp/full.json" field flows_counted type=summary)
 cnt=$(ndq "$tmp/full.json" field drops_counted type=summary)
 keys=$(ndq "$tmp/full.json" field drop_keys type=summary)
-check "--max-keys 16: the table is full at $keys keys, $full drops counted as map full" \
+place=$(ndq "$tmp/full.json" sum packets type=place reason=NO_SOCKET netns="$inob")
+check "--max-keys 16: the flow table is full at $keys keys, $full drops counted as flows map full" \
 	test "$keys" = 16 -a "$full" -gt 0
-check "map full + in the table = every drop sent ($full + $cnt = 37 + 60)" test $((full + cnt)) = 97
+check "flows map full + by flow = every drop sent = the place's total ($full + $fcnt = $cnt = $place = 37 + 60)" \
+	test $((full + fcnt)) = 97 -a "$cnt" = 97 -a "$place" = 97
