@@ -48,7 +48,7 @@ struct doc_cfg {
 	double duration;
 	const char *iface_opt, *netns_opt;      /* parsed again as lists, see lists() */
 	const char *from, *capture, *counters, *drops, *bench, *save, *demo;
-	bool json, drop_flows, quiet, print_config;
+	bool json, no_drop_flows, quiet, print_config;
 };
 
 #define OFF(f) offsetof(struct doc_cfg, f)
@@ -59,7 +59,7 @@ static const struct nd_opt doc_opts[] = {
 	{ "netns", 'n', ND_OPT_STRING, OFF(netns_opt), "NAME", "look at these namespaces only (repeatable or comma-separated; 'host' is netdx's own); default: all", 0, 0 },
 	{ "json", 0, ND_OPT_FLAG, OFF(json), NULL, "NDJSON: meta, sources, findings (ranked), notes, summary", 0, 0 },
 	{ "save", 0, ND_OPT_STRING, OFF(save), "DIR", "live: keep the recordings in DIR (made if missing) for --from later", 0, 0 },
-	{ "drop-flows", 0, ND_OPT_FLAG, OFF(drop_flows), NULL, "live: run drops with --flows (per-flow keys; a connection-heavy workload can fill its table)", 0, 0 },
+	{ "no-drop-flows", 0, ND_OPT_FLAG, OFF(no_drop_flows), NULL, "live: run drops without --flows (places only: drops are tied to stalls by place and amount, not per connection)", 0, 0 },
 	{ "from", 0, ND_OPT_STRING, OFF(from), "DIR", "diagnose the recordings in DIR (made by --save) instead of collecting", 0, 0 },
 	{ "capture", 0, ND_OPT_STRING, OFF(capture), "FILE", "offline: a pcap/pcapng capture (or the NDJSON of netdx tcp --json)", 0, 0 },
 	{ "counters", 0, ND_OPT_STRING, OFF(counters), "FILE", "offline: the NDJSON of netdx counters delta --json --all", 0, 0 },
@@ -105,8 +105,11 @@ void cmd_doctor_usage(FILE *f)
 		"Each finding gives the symptom, the evidence of every source with its numbers\n"
 		"(e.g. 37 timeout stalls; 38 NETFILTER_DROP drops on dev X in netns Y;\n"
 		"Tcp.RetransSegs +30) and a next step. It is critical or warning only when at\n"
-		"least two sources agree; one source alone is info. Without BPF (no CAP_BPF,\n"
-		"CAP_PERFMON) drops cannot run: doctor says so and goes on with the others.\n"
+		"least two sources agree; one source alone is info. drops counts by flow too,\n"
+		"so a stall is tied to a drop place only when its own connection lost packets\n"
+		"there (\"34 of them on the flows of the 2 connections that stalled\").\n"
+		"Without BPF (no CAP_BPF, CAP_PERFMON) drops cannot run: doctor says so and\n"
+		"goes on with the others.\n"
 		"--netns limits the counters and the drops looked at (default: all namespaces).\n\n"
 		"Recordings: --save DIR keeps them (meta.json, counters.ndjson, drops.ndjson,\n"
 		"tcp-N.ndjson, bench.json and each collector's stderr); --from DIR diagnoses\n"
@@ -822,7 +825,7 @@ static int run_live(const struct doc_cfg *cfg, const struct lists *l, char **wor
 		.netns_filter = *filter ? filter : NULL,
 		.cap = caps,
 		.ncap = l->niface,
-		.drop_flows = cfg->drop_flows,
+		.drop_flows = !cfg->no_drop_flows,
 		.workload = workload,
 		.stop = &stop_signal,
 		.verbose = !cfg->quiet,
@@ -868,6 +871,21 @@ out:
 	return rc;
 }
 
+/* -i and --netns repeat: print the whole lists, not the last value. */
+static void print_config(const struct doc_cfg *cfg, const struct lists *l)
+{
+	char ifs[ND_DX_CAP_MAX * 80] = "", nss[MAX_LIST * 80] = "";
+	struct doc_cfg c = *cfg;
+
+	for (size_t i = 0; i < l->niface; i++)
+		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%s", i ? "," : "", l->iface[i]);
+	for (size_t i = 0; i < l->nnetns; i++)
+		snprintf(nss + strlen(nss), sizeof(nss) - strlen(nss), "%s%s", i ? "," : "", l->netns[i]);
+	c.iface_opt = ifs;
+	c.netns_opt = nss;
+	nd_opt_print(stderr, doc_opts, &c);
+}
+
 int cmd_doctor_main(int argc, char **argv)
 {
 	struct doc_cfg cfg = { .duration = 10 };
@@ -892,7 +910,7 @@ int cmd_doctor_main(int argc, char **argv)
 	}
 	offline = cfg.from || cfg.capture || cfg.counters || cfg.drops || cfg.bench;
 	if (cfg.print_config)
-		nd_opt_print(stderr, doc_opts, &cfg);
+		print_config(&cfg, &l);
 	if (cfg.demo) {
 		if (offline || l.niface || first < argc) {
 			fprintf(stderr, "netdx doctor: --demo runs a whole scenario: give it alone "
@@ -909,8 +927,8 @@ int cmd_doctor_main(int argc, char **argv)
 		rc = ND_EXIT_USAGE;
 		goto out;
 	}
-	if (offline && (l.niface || cfg.save || first < argc || cfg.drop_flows)) {
-		fprintf(stderr, "netdx doctor: -i, --save, --drop-flows and a workload are for a live "
+	if (offline && (l.niface || cfg.save || first < argc || cfg.no_drop_flows)) {
+		fprintf(stderr, "netdx doctor: -i, --save, --no-drop-flows and a workload are for a live "
 			"run, not with --from/--capture/--counters/--drops/--bench\n");
 		rc = ND_EXIT_USAGE;
 		goto out;

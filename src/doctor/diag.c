@@ -61,11 +61,15 @@ struct ctx {
 	struct nd_dx_diag *out;
 	uint8_t *drop_used;
 	uint16_t *conn_used;
+	const struct nd_dx_fdrop **fsort;       /* in->fdrop by (lo, hi) */
+	size_t nfsort;
 };
 
 /* Stalls of one cause summed over connections. */
 struct ssum {
 	uint64_t n, retries, conns;
+	uint64_t fdrops;                /* with a place: drops there on these connections' flows */
+	uint32_t by_cap[ND_DX_CAP_MAX]; /* stalls per capture point */
 	double s, max_s;
 	uint32_t ds[ND_DX_DS_MAX + 1];  /* per connection: its mean stall, in 0.1 s */
 	unsigned dirs;                  /* bit 0: c2s, bit 1: s2c */
@@ -143,9 +147,80 @@ static uint64_t sig_sum(const struct nd_dx_input *in, const char *signal, const 
 	return s;
 }
 
+/* ---- the flow join: drops on a captured connection's own flow ---- */
+
+/* A drop place to look for on a connection's flow: a namespace, device
+ * and reason (NULL: any), or with @qdisc any qdisc reason. */
+struct pfilt {
+	const char *netns, *dev, *reason;
+	bool qdisc;
+};
+
+static int fkey_cmp(const struct nd_dx_fdrop *d, const char *lo, const char *hi)
+{
+	int c = strcmp(d->lo, lo);
+
+	return c ? c : strcmp(d->hi, hi);
+}
+
+static int fsort_cmp(const void *a, const void *b)
+{
+	const struct nd_dx_fdrop *y = *(const struct nd_dx_fdrop *const *)b;
+
+	return fkey_cmp(*(const struct nd_dx_fdrop *const *)a, y->lo, y->hi);
+}
+
+/* Packets dropped at @pf on the flow of @c, in either direction (binary
+ * search of the sorted flow rows, then the rows of that flow). */
+static uint64_t conn_drops(const struct ctx *x, const struct nd_dx_conn *c, const struct pfilt *pf)
+{
+	const char *lo = c->client, *hi = c->server;
+	size_t a = 0, b = x->nfsort;
+	uint64_t n = 0;
+
+	if (strcmp(lo, hi) > 0) {
+		lo = c->server;
+		hi = c->client;
+	}
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (fkey_cmp(x->fsort[m], lo, hi) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	for (; a < x->nfsort && !fkey_cmp(x->fsort[a], lo, hi); a++) {
+		const struct nd_dx_fdrop *d = x->fsort[a];
+
+		if ((pf->netns && strcmp(d->netns, pf->netns)) || (pf->dev && strcmp(d->dev, pf->dev)) ||
+		    (pf->reason && strcmp(d->reason, pf->reason)) || (pf->qdisc && !d->qdisc))
+			continue;
+		n += d->packets;
+	}
+	return n;
+}
+
+/* drops ran by flow, so a stall can be tied to a drop on its own
+ * connection rather than by place and amount. */
+static bool by_flow(const struct ctx *x)
+{
+	return x->in->have[ND_DX_SRC_DROPS] && x->in->dsum.flows;
+}
+
+/* Some drops have no flow row (a full kernel table or our cap): a stall
+ * without a drop on its flow may still have lost its packet at the place. */
+static bool flows_lost(const struct nd_dx_input *in)
+{
+	return in->dsum.flows_map_full || in->dsum.map_full || in->fdrop_over;
+}
+
 /* Stalls of @cause on the connections to @server (NULL: all) not yet
- * consumed; with @consume they are marked as explained. */
-static struct ssum stalls(struct ctx *x, enum nd_dx_cause cause, const char *server, bool consume)
+ * consumed, and with @pf only on connections that lost packets at that
+ * place (their drops summed in fdrops); with @consume they are marked as
+ * explained. */
+static struct ssum stalls_at(struct ctx *x, enum nd_dx_cause cause, const char *server,
+			     const struct pfilt *pf, bool consume)
 {
 	const struct nd_dx_input *in = x->in;
 	struct ssum s;
@@ -155,13 +230,19 @@ static struct ssum stalls(struct ctx *x, enum nd_dx_cause cause, const char *ser
 		const struct nd_dx_conn *c = &in->conn[i];
 		uint32_t n = c->nstall[cause][0] + c->nstall[cause][1];
 		double t = (double)c->stall_s[cause][0] + c->stall_s[cause][1];
+		uint64_t fd = 0;
 		long ds;
 
 		if (!n || (x->conn_used[i] & USED_CAUSE(cause)))
 			continue;
 		if (server && strcmp(c->server, server))
 			continue;
+		if (pf && !(fd = conn_drops(x, c, pf)))
+			continue;
+		s.fdrops += fd;
 		s.n += n;
+		if (c->cap < ND_DX_CAP_MAX)
+			s.by_cap[c->cap] += n;
 		s.retries += c->retries[cause][0] + c->retries[cause][1];
 		s.conns++;
 		s.s += t;
@@ -177,6 +258,11 @@ static struct ssum stalls(struct ctx *x, enum nd_dx_cause cause, const char *ser
 			x->conn_used[i] |= (uint16_t)USED_CAUSE(cause);
 	}
 	return s;
+}
+
+static struct ssum stalls(struct ctx *x, enum nd_dx_cause cause, const char *server, bool consume)
+{
+	return stalls_at(x, cause, server, NULL, consume);
 }
 
 /* The server endpoint with the most stalls of the causes in @mask, counted
@@ -367,6 +453,27 @@ static void ev2(struct nd_dx_finding *f, const char *key, double value)
 	f->ev[f->nev - 1].value2 = value;
 }
 
+/* The flow join on the last evidence line (the drops'): how many of its
+ * drops were on the flows of the connections (@who: "that stalled") whose
+ * stalls @s counts. */
+static void flow_ev(const struct ctx *x, struct nd_dx_finding *f, const struct ssum *s,
+		    const char *who)
+{
+	if (!by_flow(x) || !f->nev || !s->n)
+		return;
+	if (s->fdrops) {
+		cat(f->ev[f->nev - 1].text, ND_DX_TEXT, "; %llu of them on the flows of the %llu "
+		    "connection%s %s", (unsigned long long)s->fdrops, (unsigned long long)s->conns,
+		    s->conns == 1 ? "" : "s", who);
+		ev2(f, "on_stalled_flows", (double)s->fdrops);
+	} else {
+		cat(f->ev[f->nev - 1].text, ND_DX_TEXT,
+		    "; none on the flows of the %llu connection%s %s (tied by place and amount%s)",
+		    (unsigned long long)s->conns, s->conns == 1 ? "" : "s", who,
+		    flows_lost(x->in) ? "; some drops were not kept by flow" : "");
+	}
+}
+
 static int rank_cmp(const struct nd_dx_finding *a, const struct nd_dx_finding *b)
 {
 	unsigned na = nd_dx_agree_count(a), nb = nd_dx_agree_count(b);
@@ -489,6 +596,7 @@ static void rule_conntrack(struct ctx *x)
 		int64_t ent, lim, synr, cdrop;
 		const char *loc = "", *dev = "", *synns;
 		struct ssum syn, synack;
+		struct pfilt pf = { NULL, NULL, "NETFILTER_DROP", false };
 		char d[160];
 
 		if (strcmp(c->source, "conntrack") || strcmp(c->name, "drop") || c->delta <= 0 ||
@@ -528,6 +636,17 @@ static void rule_conntrack(struct ctx *x)
 			}
 			nf += p->packets;
 		}
+		/* By flow: the connections whose SYNs this table dropped. */
+		pf.netns = c->netns;
+		syn = stalls_at(x, ND_DX_C_SYN, NULL, &pf, false);
+		if (by_flow(x) && syn.n)
+			syn = stalls_at(x, ND_DX_C_SYN, NULL, &pf, true);
+		else if (by_flow(x) && nf && !flows_lost(in))
+			memset(&syn, 0, sizeof(syn));  /* none of the stalled ones lost a SYN here */
+		else
+			syn = stalls(x, ND_DX_C_SYN, NULL, true);
+		synack = stalls(x, ND_DX_C_SYNACK, NULL, true);
+
 		synsig = sig_sum(in, "retransmit", "SYN_SENT", NULL);
 		if (in->have[ND_DX_SRC_DROPS]) {
 			ev(&f, ND_DX_SRC_DROPS, nf > 0, "drops", (double)nf,
@@ -535,13 +654,11 @@ static void rule_conntrack(struct ctx *x)
 			   "%llu SYN retransmissions",
 			   (unsigned long long)nf, c->netns, *loc ? loc : "-", *dev ? " on " : "", dev,
 			   (unsigned long long)synsig);
+			flow_ev(x, &f, &syn, "that waited");
 			nd_dx_copy(f.place.reason, sizeof(f.place.reason), nf ? "NETFILTER_DROP" : "");
 			nd_dx_copy(f.place.location, sizeof(f.place.location), loc);
 			nd_dx_copy(f.place.dev, sizeof(f.place.dev), dev);
 		}
-
-		syn = stalls(x, ND_DX_C_SYN, NULL, true);
-		synack = stalls(x, ND_DX_C_SYNACK, NULL, true);
 		if (in->have[ND_DX_SRC_TCP]) {
 			delays_text(&syn, true, d, sizeof(d));
 			ev(&f, ND_DX_SRC_TCP, syn.n > 0, "stalls", (double)syn.n,
@@ -588,7 +705,8 @@ static void rule_listen(struct ctx *x)
 		int64_t lo, ld, cookies, synr;
 		uint64_t ovf = 0, cookie = 0, synack_sig;
 		const char *ep, *synns, *dev = "";
-		struct ssum syn, synack, rto;
+		struct ssum syn, synack, rto, joined;
+		struct pfilt pf = { NULL, NULL, "TCP_LISTEN_OVERFLOW", false };
 		struct nd_dx_finding f;
 		bool seen = false;
 		char d[160];
@@ -642,6 +760,15 @@ static void rule_listen(struct ctx *x)
 					dev = p->dev;
 			}
 		}
+		/* By flow, for the evidence: the connections to it that waited and
+		 * lost handshake packets in its queue (counted before they are
+		 * consumed below). */
+		pf.netns = c->netns;
+		joined = stalls_at(x, ND_DX_C_SYN, ep, &pf, false);
+		synack = stalls_at(x, ND_DX_C_SYNACK, ep, &pf, false);
+		joined.n += synack.n;
+		joined.conns += synack.conns;
+		joined.fdrops += synack.fdrops;
 		synack_sig = sig_sum(in, "synack_retransmit", NULL, c->netns);
 		if (in->have[ND_DX_SRC_DROPS]) {
 			ev(&f, ND_DX_SRC_DROPS, ovf + cookie + synack_sig > 0, "drops",
@@ -651,6 +778,7 @@ static void rule_listen(struct ctx *x)
 			   "retransmissions, in netns %s",
 			   (unsigned long long)ovf, *dev ? " on " : "", dev, (unsigned long long)cookie,
 			   (unsigned long long)synack_sig, c->netns);
+			flow_ev(x, &f, &joined, "that waited");
 			if (ovf)
 				nd_dx_copy(f.place.reason, sizeof(f.place.reason), "TCP_LISTEN_OVERFLOW");
 			nd_dx_copy(f.place.dev, sizeof(f.place.dev), dev);
@@ -776,6 +904,8 @@ static void rule_qdisc(struct ctx *x)
 		struct nd_dx_finding f;
 		struct dsum nl;
 		struct ssum rto;
+		struct pfilt pf = { NULL, NULL, NULL, true };
+		bool joined;
 		char a[32], b[32], fl[2 * ND_DX_EP + 4];
 
 		if (strcmp(c->source, "qdisc") || strcmp(c->name, "drops") || c->delta <= 0 ||
@@ -794,13 +924,20 @@ static void rule_qdisc(struct ctx *x)
 		over = ctr_sum(in, c->netns, "qdisc", "overlimits", c->dev);
 		rsns = ctr_top(in, "snmp", "Tcp.RetransSegs", &rs);
 		nl = net_limited(x, true, false);
-		rto = stalls(x, ND_DX_C_RTO, NULL, false);
+		/* by flow: the connections that lost packets in this qdisc */
+		pf.netns = c->netns;
+		pf.dev = c->dev;
+		rto = stalls_at(x, ND_DX_C_RTO, NULL, &pf, false);
+		joined = rto.n > 0;
+		if (!joined)
+			rto = stalls(x, ND_DX_C_RTO, NULL, false);
 		if (nl.flows) {
 			begin(&f, ND_DX_M_NETWORK_BOTTLENECK, ND_DX_P_QDISC);
 			nl = net_limited(x, true, true);
-		} else if (amounts_agree(rto.retries ? rto.retries : rto.n, (uint64_t)c->delta)) {
+		} else if (joined || (!(by_flow(x) && qd && !flows_lost(in)) &&
+				      amounts_agree(rto.retries ? rto.retries : rto.n, (uint64_t)c->delta))) {
 			begin(&f, ND_DX_M_RTO_STALLS, ND_DX_P_QDISC);
-			rto = stalls(x, ND_DX_C_RTO, NULL, true);
+			rto = stalls_at(x, ND_DX_C_RTO, NULL, joined ? &pf : NULL, true);
 		} else {
 			begin(&f, ND_DX_M_PACKET_DROPS, ND_DX_P_QDISC);
 			memset(&rto, 0, sizeof(rto));
@@ -820,6 +957,8 @@ static void rule_qdisc(struct ctx *x)
 			ev(&f, ND_DX_SRC_DROPS, qd > 0, "drops", (double)qd,
 			   "%llu packets dropped at the qdisc of %s in netns %s (QDISC_DROP at %s)",
 			   (unsigned long long)qd, c->dev, c->netns, *loc ? loc : "-");
+			if (f.mech == ND_DX_M_RTO_STALLS)
+				flow_ev(x, &f, &rto, "that stalled");
 			nd_dx_copy(f.place.reason, sizeof(f.place.reason), qd ? "QDISC_DROP" : "");
 			nd_dx_copy(f.place.location, sizeof(f.place.location), loc);
 		}
@@ -974,15 +1113,43 @@ static size_t gather_cands(struct ctx *x, struct cand *cd)
 	return n;
 }
 
-static void tcp_ctr_ev(const struct nd_dx_input *in, struct nd_dx_finding *f, bool syn)
+/* The namespace of the capture point that saw most of @s's stalls ("" for
+ * the host or a file); NULL when none. */
+static const char *stall_netns(const struct nd_dx_input *in, const struct ssum *s)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < in->ncap && i < ND_DX_CAP_MAX; i++)
+		if (s->by_cap[i] > s->by_cap[best])
+			best = i;
+	return in->ncap && s->by_cap[best] ? in->cap[best].netns : NULL;
+}
+
+/* The TCP counters of the namespace where the stalls were captured when
+ * they moved there (the retransmitting end is usually the one captured),
+ * else of the namespace where they moved most. */
+static const char *ctr_at(const struct nd_dx_input *in, const char *hint, const char *source,
+			  const char *name, int64_t *v)
+{
+	if (hint && *hint) {
+		*v = ctr_sum(in, hint, source, name, NULL);
+		if (*v > 0)
+			return hint;
+	}
+	return ctr_top(in, source, name, v);
+}
+
+static void tcp_ctr_ev(const struct nd_dx_input *in, struct nd_dx_finding *f, const struct ssum *s,
+		       bool syn)
 {
 	int64_t rs, to, lp, sr;
-	const char *rsns = ctr_top(in, "snmp", "Tcp.RetransSegs", &rs);
+	const char *hint = stall_netns(in, s);
+	const char *rsns = ctr_at(in, hint, "snmp", "Tcp.RetransSegs", &rs);
 
 	to = ctr_sum(in, rsns, "netstat", "TcpExt.TCPTimeouts", NULL);
 	lp = ctr_sum(in, rsns, "netstat", "TcpExt.TCPLossProbes", NULL);
 	if (syn) {
-		const char *srns = ctr_top(in, "netstat", "TcpExt.TCPSynRetrans", &sr);
+		const char *srns = ctr_at(in, hint, "netstat", "TcpExt.TCPSynRetrans", &sr);
 
 		ev(f, ND_DX_SRC_COUNTERS, sr > 0, "syn_retrans", (double)sr,
 		   "TcpExt.TCPSynRetrans +%lld in netns %s", (long long)sr, ns_label(srns));
@@ -1043,16 +1210,28 @@ static void rule_drops(struct ctx *x)
 	for (size_t i = 0; i < n; i++) {
 		const struct cand *k = &cd[i];
 		uint64_t amount = k->packets ? k->packets : (uint64_t)k->ctr_delta;
-		struct ssum rto = stalls(x, ND_DX_C_RTO, NULL, false);
-		struct ssum syn = stalls(x, ND_DX_C_SYN, NULL, false);
-		bool use_syn = syn.n + syn.retries > rto.n;
-		struct ssum *s = use_syn ? &syn : &rto;
-		uint64_t need = use_syn ? s->n + s->retries : (s->retries ? s->retries : s->n);
-		bool tied = amounts_agree(amount, need);
+		struct pfilt pf = { k->netns, k->dev, k->reason, false };
+		/* by flow: the stalled connections that lost packets here */
+		struct ssum rto = stalls_at(x, ND_DX_C_RTO, NULL, &pf, false);
+		struct ssum syn = stalls_at(x, ND_DX_C_SYN, NULL, &pf, false);
+		bool joined = rto.n + syn.n > 0;
+		bool use_syn, tied;
+		struct ssum *s;
+		uint64_t need;
 		struct nd_dx_finding f;
 
+		if (!joined) {  /* else by place and amount, unless the flows say otherwise */
+			rto = stalls(x, ND_DX_C_RTO, NULL, false);
+			syn = stalls(x, ND_DX_C_SYN, NULL, false);
+		}
+		use_syn = joined ? syn.n > rto.n : syn.n + syn.retries > rto.n;
+		s = use_syn ? &syn : &rto;
+		need = use_syn ? s->n + s->retries : (s->retries ? s->retries : s->n);
+		tied = joined || (!(by_flow(x) && k->packets && !flows_lost(in)) &&
+				  amounts_agree(amount, need));
 		if (tied)
-			*s = stalls(x, use_syn ? ND_DX_C_SYN : ND_DX_C_RTO, NULL, true);
+			*s = stalls_at(x, use_syn ? ND_DX_C_SYN : ND_DX_C_RTO, NULL, joined ? &pf : NULL,
+				       true);
 		else if (amount < 10)
 			continue;       /* a handful of drops and no symptom: noise */
 		begin(&f, tied ? (use_syn ? ND_DX_M_SYN_RETRIES : ND_DX_M_RTO_STALLS) : ND_DX_M_PACKET_DROPS,
@@ -1076,13 +1255,15 @@ static void rule_drops(struct ctx *x)
 			   "%llu packets dropped with %s at %s%s%s in netns %s",
 			   (unsigned long long)k->packets, k->reason, k->location, *k->dev ? " on " : "",
 			   k->dev, ns_label(k->netns));
+		if (k->packets && tied)
+			flow_ev(x, &f, s, "that stalled");
 		if (k->ctr_delta > 0)
 			ev(&f, ND_DX_SRC_COUNTERS, true, "dev_drops", (double)k->ctr_delta,
 			   "%s +%lld on %s in netns %s", k->ctr, (long long)k->ctr_delta, k->dev,
 			   ns_label(k->netns));
 		if (tied) {
 			if (k->ctr_delta <= 0)
-				tcp_ctr_ev(in, &f, use_syn);
+				tcp_ctr_ev(in, &f, s, use_syn);
 			stall_ev(&f, s, use_syn);
 			stall_symptom(in, &f, s, use_syn);
 			f.impact = s->s;
@@ -1134,7 +1315,7 @@ static void rule_stalls_left(struct ctx *x)
 						"device that does not report its drops"
 					      : "netdx drops did not run");
 		stall_ev(&f, &s, syn);
-		tcp_ctr_ev(in, &f, syn);
+		tcp_ctr_ev(in, &f, &s, syn);
 		if (in->have[ND_DX_SRC_DROPS]) {
 			sig = sig_sum(in, "retransmit", syn ? "SYN_SENT" : "ESTABLISHED", NULL);
 			ev(&f, ND_DX_SRC_DROPS, sig > 0, "retrans", (double)sig,
@@ -1447,6 +1628,12 @@ static void source_notes(const struct nd_dx_input *in, struct nd_dx_diag *d)
 	if (in->dsum.map_full)
 		note(d, "drops: %llu drops did not fit the kernel's table (map full): places may be "
 		     "missing", (unsigned long long)in->dsum.map_full);
+	if (in->dsum.flows_map_full || in->fdrop_over)
+		note(d, "drops: %llu drops had no room in the kernel's flow table and %llu flow rows "
+		     "were beyond doctor's cap of %d: the places are exact, but stalls are tied to "
+		     "them by place and amount where their flows are missing",
+		     (unsigned long long)in->dsum.flows_map_full, (unsigned long long)in->fdrop_over,
+		     ND_DX_FDROP_MAX);
 	if (in->tsum.capture_drops)
 		note(d, "tcp: the capture lost %llu packets (kernel buffer): stalls and retransmissions "
 		     "may be undercounted", (unsigned long long)in->tsum.capture_drops);
@@ -1472,6 +1659,18 @@ int nd_dx_diagnose(const struct nd_dx_input *in, struct nd_dx_diag *out)
 		free(x.conn_used);
 		return -ENOMEM;
 	}
+	if (in->nfdrop) {
+		x.fsort = malloc(in->nfdrop * sizeof(*x.fsort));
+		if (!x.fsort) {
+			free(x.drop_used);
+			free(x.conn_used);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < in->nfdrop; i++)
+			x.fsort[i] = &in->fdrop[i];
+		x.nfsort = in->nfdrop;
+		qsort(x.fsort, x.nfsort, sizeof(*x.fsort), fsort_cmp);
+	}
 	source_notes(in, out);
 	rule_conntrack(&x);
 	rule_listen(&x);
@@ -1484,5 +1683,6 @@ int nd_dx_diagnose(const struct nd_dx_input *in, struct nd_dx_diag *out)
 	qsort(out->f, out->n, sizeof(out->f[0]), rank_qsort);
 	free(x.drop_used);
 	free(x.conn_used);
+	free(x.fsort);
 	return 0;
 }

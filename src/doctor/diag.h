@@ -39,6 +39,12 @@
  *     time (bench), no loss (counters). Always info: not a network fault.
  *  Drops of other places that no rule used are "packet-drops", info.
  *
+ * The join per connection: with drops run by flow, rules 1, 3 and 4 count
+ * only the stalls of connections whose own flow (either direction) lost
+ * packets at the place, and do not tie a place whose drops hit none of the
+ * stalled connections; without flows, or when some drops have no flow row,
+ * they fall back to place and amount.
+ *
  * Ranking: severity, then impact (seconds of stalled or limited transfer:
  * what cost the most time first), then the number of sources that agree.
  */

@@ -32,6 +32,7 @@
 #define ND_DX_CAP_MAX 16        /* capture points (interfaces) */
 #define ND_DX_CTR_MAX 16384     /* counter rows kept */
 #define ND_DX_DROP_MAX 4096     /* drop places */
+#define ND_DX_FDROP_MAX 16384   /* (flow, place) drop rows of drops --flows */
 #define ND_DX_SIG_MAX 1024      /* (signal, state, namespace) rows */
 #define ND_DX_CONN_MAX 8192     /* notable connections */
 #define ND_DX_SERVER_MAX 256    /* server endpoints with connection counts */
@@ -83,6 +84,19 @@ struct nd_dx_drop {
 	bool qdisc;
 };
 
+/* Drops of one flow at one place (`netdx drops --flows` "drop" rows), the
+ * join between a drop and the captured connection that lost the packet.
+ * The packet's two endpoints are kept in a canonical order (the smaller
+ * string first), so a connection finds its drops in either direction. */
+struct nd_dx_fdrop {
+	char lo[ND_DX_EP], hi[ND_DX_EP];
+	char reason[ND_DX_NAME];
+	char dev[ND_DX_NAME];
+	char netns[ND_DX_NAME];
+	uint64_t packets;
+	bool qdisc;
+};
+
 /* TCP and socket signals of `netdx drops`, summed per (signal, state, namespace). */
 struct nd_dx_sig {
 	char signal[24];        /* retransmit, synack_retransmit, reset_sent, rcvqueue_full, ... */
@@ -95,8 +109,10 @@ struct nd_dx_sig {
 struct nd_dx_drops_sum {
 	double seconds;
 	uint64_t drops, map_full, retrans, syn_sent_retrans, synack_retrans, rcvqueue_full;
+	uint64_t flows_map_full;        /* drops counted at their place but not by flow */
 	char attach[16];
-	bool flows;
+	bool flows;                     /* drops ran with --flows: fdrop rows exist */
+	bool sig_places;                /* signals from exact signal_place rows */
 };
 
 /* ---- tcp ---- */
@@ -230,6 +246,9 @@ struct nd_dx_input {
 	struct nd_dx_drop *drop;
 	size_t ndrop, adrop;
 	uint64_t drop_over;
+	struct nd_dx_fdrop *fdrop;
+	size_t nfdrop, afdrop;
+	uint64_t fdrop_over;
 	struct nd_dx_sig *sig;
 	size_t nsig, asig;
 	uint64_t sig_over;

@@ -48,6 +48,7 @@ void nd_dx_input_free(struct nd_dx_input *in)
 		return;
 	free(in->ctr);
 	free(in->drop);
+	free(in->fdrop);
 	free(in->sig);
 	free(in->conn);
 	free(in->server);
@@ -343,6 +344,36 @@ static int drops_place(struct nd_dx_input *in, struct json_object *o)
 	return 0;
 }
 
+/* A "drop" row of drops --flows: one flow at one place. Rows without a
+ * flow (flows off, or a packet that was not IP) are the places again. */
+static int drops_flow(struct nd_dx_input *in, struct json_object *o)
+{
+	struct json_object *fl = jget(o, "flow");
+	const char *a = jstr(fl, "src"), *b = jstr(fl, "dst");
+	struct nd_dx_fdrop *d;
+	uint64_t ino;
+
+	if (!a || !b)
+		return 0;
+	d = PUSH(in, fdrop, ND_DX_FDROP_MAX);
+	if (!d)
+		return in->nfdrop < ND_DX_FDROP_MAX ? -ENOMEM : 0;
+	if (strcmp(a, b) > 0) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	nd_dx_copy(d->lo, sizeof(d->lo), a);
+	nd_dx_copy(d->hi, sizeof(d->hi), b);
+	nd_dx_copy(d->reason, sizeof(d->reason), jstr(o, "reason"));
+	nd_dx_copy(d->dev, sizeof(d->dev), jstr(o, "dev"));
+	drops_netns(in, o, d->netns, &ino);
+	d->packets = ju64(o, "packets");
+	d->qdisc = jbool(o, "qdisc");
+	return 0;
+}
+
 static int drops_signal(struct nd_dx_input *in, struct json_object *o)
 {
 	const char *sig = jstr(o, "signal"), *state = jstr(o, "state");
@@ -386,7 +417,18 @@ int nd_dx_drops_line(struct nd_dx_input *in, const char *line)
 		nd_dx_copy(s->attach, sizeof(s->attach), jstr(o, "attach"));
 	} else if (!strcmp(type, "place")) {
 		rc = drops_place(in, o);
-	} else if (!strcmp(type, "signal")) {
+	} else if (!strcmp(type, "drop")) {
+		rc = drops_flow(in, o);
+	} else if (!strcmp(type, "signal_place") || (!strcmp(type, "signal") && !s->sig_places)) {
+		/* signal_place rows (exact totals per signal, state and
+		 * namespace, after the signal rows) replace the sums of the
+		 * signal rows, which are per flow with --flows and may miss
+		 * what did not fit the flow table */
+		if (!strcmp(type, "signal_place") && !s->sig_places) {
+			s->sig_places = true;
+			in->nsig = 0;
+			in->sig_over = 0;
+		}
 		rc = drops_signal(in, o);
 		if (rc == -EINVAL)
 			in->bad_lines[ND_DX_SRC_DROPS]++;
@@ -394,6 +436,7 @@ int nd_dx_drops_line(struct nd_dx_input *in, const char *line)
 		s->seconds = jdbl(o, "seconds");
 		s->drops = ju64(o, "drops");
 		s->map_full = ju64(o, "drops_map_full");
+		s->flows_map_full = ju64(o, "flows_map_full");
 		s->retrans = ju64(o, "retrans");
 		s->syn_sent_retrans = ju64(o, "syn_sent_retrans");
 		s->synack_retrans = ju64(o, "synack_retrans");

@@ -68,8 +68,12 @@ static void source_line(FILE *f, const struct nd_dx_input *in, int s)
 			(unsigned long long)in->tsum.packets);
 		break;
 	case ND_DX_SRC_DROPS:
-		fprintf(f, "%llu drops (all namespaces), %zu places, %llu TCP retransmissions traced, via %s\n",
-			(unsigned long long)in->dsum.drops, in->ndrop,
+		fprintf(f, "%llu drops (all namespaces), %zu places", (unsigned long long)in->dsum.drops,
+			in->ndrop);
+		if (in->dsum.flows)
+			fprintf(f, " (%zu flow rows%s)", in->nfdrop,
+				in->dsum.flows_map_full || in->fdrop_over ? ", some drops without one" : "");
+		fprintf(f, ", %llu TCP retransmissions traced, via %s\n",
 			(unsigned long long)in->dsum.retrans, *in->dsum.attach ? in->dsum.attach : "?");
 		break;
 	case ND_DX_SRC_COUNTERS:
@@ -230,6 +234,9 @@ static void json_source(struct nd_json *j, const struct nd_dx_input *in, int s)
 		nd_json_u64(j, "places", in->ndrop);
 		nd_json_u64(j, "retrans", in->dsum.retrans);
 		nd_json_u64(j, "map_full", in->dsum.map_full);
+		nd_json_bool(j, "flows", in->dsum.flows);
+		nd_json_u64(j, "flow_rows", in->nfdrop);
+		nd_json_u64(j, "flows_map_full", in->dsum.flows_map_full + in->fdrop_over);
 		nd_json_str(j, "attach", *in->dsum.attach ? in->dsum.attach : NULL);
 		break;
 	case ND_DX_SRC_COUNTERS:

@@ -137,6 +137,47 @@ static const char *conn_line(char *buf, size_t len, const char *client, int payl
 	return buf;
 }
 
+/* drops --flows "drop" rows: kept with the endpoints in canonical order
+ * (so both directions of a connection meet), IPv6 too; rows without a
+ * flow are the places again and are not kept; the flow table's overflow
+ * from the summary. */
+static void test_drops_flow_rows(void)
+{
+	struct nd_dx_input *in = nd_dx_input_new();
+
+	nd_dx_drops_line(in, "{\"type\":\"meta\",\"flows\":true}");
+	ND_CHECK(in->dsum.flows);
+	nd_dx_drops_line(in, "{\"type\":\"drop\",\"reason\":\"NETFILTER_DROP\",\"dev\":\"rc0\","
+			     "\"netns\":7,\"netns_name\":\"r\",\"qdisc\":false,\"flow\":{\"src\":"
+			     "\"10.81.2.2:7250\",\"dst\":\"10.81.1.1:40000\",\"proto\":\"tcp\"},\"packets\":3}");
+	nd_dx_drops_line(in, "{\"type\":\"drop\",\"reason\":\"QDISC_DROP\",\"dev\":\"lo\","
+			     "\"netns\":8,\"netns_name\":\"s\",\"qdisc\":true,\"flow\":{\"src\":"
+			     "\"[::1]:41000\",\"dst\":\"[::1]:7251\",\"proto\":\"tcp\"},\"packets\":2}");
+	nd_dx_drops_line(in, "{\"type\":\"drop\",\"reason\":\"NO_SOCKET\",\"dev\":\"v0\","
+			     "\"netns\":8,\"netns_name\":\"s\",\"flow\":null,\"packets\":9}");
+	/* per-flow signal rows, then the exact totals that replace them */
+	nd_dx_drops_line(in, "{\"type\":\"signal\",\"signal\":\"retransmit\",\"state\":\"ESTABLISHED\","
+			     "\"netns\":1,\"netns_name\":\"c\",\"count\":4}");
+	nd_dx_drops_line(in, "{\"type\":\"signal_place\",\"signal\":\"retransmit\",\"state\":"
+			     "\"ESTABLISHED\",\"netns\":1,\"netns_name\":\"c\",\"count\":9}");
+	nd_dx_drops_line(in, "{\"type\":\"signal\",\"signal\":\"retransmit\",\"state\":\"ESTABLISHED\","
+			     "\"netns\":1,\"netns_name\":\"c\",\"count\":4}");
+	nd_dx_drops_line(in, "{\"type\":\"summary\",\"drops\":14,\"flows_map_full\":5}");
+	ND_CHECK_EQ(in->nsig, 1);
+	ND_CHECK_EQ(in->sig[0].count, 9);
+	ND_CHECK_EQ(in->nfdrop, 2);
+	ND_CHECK_STR(in->fdrop[0].lo, "10.81.1.1:40000");
+	ND_CHECK_STR(in->fdrop[0].hi, "10.81.2.2:7250");
+	ND_CHECK_STR(in->fdrop[0].netns, "r");
+	ND_CHECK_STR(in->fdrop[0].reason, "NETFILTER_DROP");
+	ND_CHECK_EQ(in->fdrop[0].packets, 3);
+	ND_CHECK_STR(in->fdrop[1].lo, "[::1]:41000");
+	ND_CHECK_STR(in->fdrop[1].hi, "[::1]:7251");
+	ND_CHECK(in->fdrop[1].qdisc);
+	ND_CHECK_EQ(in->dsum.flows_map_full, 5);
+	nd_dx_input_free(in);
+}
+
 static void test_tcp_conns(void)
 {
 	struct nd_dx_input *in = nd_dx_input_new();
@@ -273,6 +314,7 @@ int main(void)
 	ND_RUN(test_counters_intervals_summed);
 	ND_RUN(test_bad_lines_counted);
 	ND_RUN(test_drops_places_and_signals);
+	ND_RUN(test_drops_flow_rows);
 	ND_RUN(test_tcp_conns);
 	ND_RUN(test_bench_doc);
 	ND_RUN(test_meta_doc);

@@ -5,7 +5,8 @@
 EXPR is a path: `summary.worst`, `finding[1].mechanism` (rank 1 = the top),
 `finding[1].place.dev`, `finding[1].numbers.drops.drops` (the numbers are
 keyed "SOURCE.KEY"), `source[tcp].conns`, `findings_above[info]` (how many
-findings are worse than that severity), `finding[mechanism=rto-stalls].agree`.
+findings are worse than that severity), `finding[mechanism=rto-stalls].agree`, `finding[place.dev=lo].severity` (the
+first finding whose field, dotted for nested ones, has that value).
 A missing value prints "none". `--text` prints every finding in short.
 """
 import json
@@ -32,13 +33,23 @@ def load(path):
     return out
 
 
+def dig(o, dotted):
+    for part in dotted.split("."):
+        o = o.get(part) if isinstance(o, dict) else None
+    return o
+
+
 def walk(d, path):
-    head, _, rest = path.partition(".")
+    if path.startswith(("finding[", "source[", "findings_above[")) and "]" in path:
+        end = path.index("]") + 1
+        head, rest = path[:end], path[end + 1:]
+    else:
+        head, _, rest = path.partition(".")
     if head.startswith("finding[") and head.endswith("]"):
         sel = head[8:-1]
         if "=" in sel:
             k, v = sel.split("=", 1)
-            cur = next((f for f in d["finding"] if f.get(k) == v), None)
+            cur = next((f for f in d["finding"] if str(dig(f, k)) == v), None)
         else:
             i = int(sel) - 1
             cur = d["finding"][i] if 0 <= i < len(d["finding"]) else None

@@ -33,7 +33,7 @@ injected=$(ip netns exec "$DX_R" iptables -nvxL FORWARD | awk '$3 == "DROP" { pr
 dx_truth "iptables dropped ${injected:-?} request segments on $DX_VRC in netns $DX_R"
 dx_checks
 
-dx_plan 10
+dx_plan 11
 dx_runs_ok
 dx_is "top finding: the mechanism" "$(dx_q finding[1].mechanism)" rto-stalls
 dx_is "top finding: critical" "$(dx_q finding[1].severity)" critical
@@ -43,6 +43,8 @@ dx_is "top finding: the place is the router's device" \
 dx_is "top finding: the drop reason" "$(dx_q finding[1].place.reason)" NETFILTER_DROP
 dx_cmp "tcp, drops and counters agree" "$(dx_q finding[1].agree)" -eq 3
 dx_is "drops found == drops injected (iptables counter)" "$(dx_q finding[1].numbers.drops.drops)" "$injected"
+dx_is "all of them on the flows of the connections that stalled (drops --flows x capture)" \
+	"$(dx_q finding[1].numbers.drops.on_stalled_flows)" "$injected"
 # A stall can hold two losses back to back (its retries count both); the
 # last loss may fall after the capture ends.
 dx_between "stalls found ~ drops injected" "$(dx_q finding[1].numbers.tcp.stalls)" \
