@@ -61,8 +61,11 @@ struct ctx {
 	struct nd_dx_diag *out;
 	uint8_t *drop_used;
 	uint16_t *conn_used;
-	const struct nd_dx_fdrop **fsort;       /* in->fdrop by (lo, hi) */
+	const void **fsort;                     /* &in->fdrop[i] by flow (nd_dx_fkey) */
 	size_t nfsort;
+	const void **esort;                     /* &in->dropev[i] by flow, then time */
+	size_t nesort;
+	size_t *st_first;                       /* per connection: its first in->stall */
 };
 
 /* Stalls of one cause summed over connections. */
@@ -70,6 +73,8 @@ struct ssum {
 	uint64_t n, retries, conns;
 	uint64_t fdrops;                /* with a place: drops there on these connections' flows */
 	uint32_t by_cap[ND_DX_CAP_MAX]; /* stalls per capture point */
+	uint64_t timed;                 /* with a place and drop events: stalls during which
+					   their connection lost a packet there */
 	double s, max_s;
 	uint32_t ds[ND_DX_DS_MAX + 1];  /* per connection: its mean stall, in 0.1 s */
 	unsigned dirs;                  /* bit 0: c2s, bit 1: s2c */
@@ -156,27 +161,43 @@ struct pfilt {
 	bool qdisc;
 };
 
-static int fkey_cmp(const struct nd_dx_fdrop *d, const char *lo, const char *hi)
+static bool place_match(const struct pfilt *pf, const char *netns, const char *dev,
+			const char *reason, bool qdisc)
 {
-	int c = strcmp(d->lo, lo);
+	return !(pf->netns && strcmp(netns, pf->netns)) && !(pf->dev && strcmp(dev, pf->dev)) &&
+	       !(pf->reason && strcmp(reason, pf->reason)) && !(pf->qdisc && !qdisc);
+}
 
-	return c ? c : strcmp(d->hi, hi);
+static int fkey_cmp(const struct nd_dx_fkey *k, const char *lo, const char *hi)
+{
+	int c = strcmp(k->lo, lo);
+
+	return c ? c : strcmp(k->hi, hi);
 }
 
 static int fsort_cmp(const void *a, const void *b)
 {
-	const struct nd_dx_fdrop *y = *(const struct nd_dx_fdrop *const *)b;
+	const struct nd_dx_fkey *y = *(const void *const *)b;
 
-	return fkey_cmp(*(const struct nd_dx_fdrop *const *)a, y->lo, y->hi);
+	return fkey_cmp(*(const void *const *)a, y->lo, y->hi);
 }
 
-/* Packets dropped at @pf on the flow of @c, in either direction (binary
- * search of the sorted flow rows, then the rows of that flow). */
-static uint64_t conn_drops(const struct ctx *x, const struct nd_dx_conn *c, const struct pfilt *pf)
+static int esort_cmp(const void *a, const void *b)
+{
+	const struct nd_dx_dropev *x = *(const void *const *)a;
+	const struct nd_dx_dropev *y = *(const void *const *)b;
+	int c = fkey_cmp(&x->key, y->key.lo, y->key.hi);
+
+	return c ? c : (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+/* The first of the @n sorted rows (pointers to structs that begin with
+ * their nd_dx_fkey) whose flow is connection @c's, in either direction;
+ * @n when none is. */
+static size_t flow_first(const void *const *rows, size_t n, const struct nd_dx_conn *c)
 {
 	const char *lo = c->client, *hi = c->server;
-	size_t a = 0, b = x->nfsort;
-	uint64_t n = 0;
+	size_t a = 0, b = n;
 
 	if (strcmp(lo, hi) > 0) {
 		lo = c->server;
@@ -185,18 +206,77 @@ static uint64_t conn_drops(const struct ctx *x, const struct nd_dx_conn *c, cons
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (fkey_cmp(x->fsort[m], lo, hi) < 0)
+		if (fkey_cmp(rows[m], lo, hi) < 0)
 			a = m + 1;
 		else
 			b = m;
 	}
-	for (; a < x->nfsort && !fkey_cmp(x->fsort[a], lo, hi); a++) {
+	return a < n && !fkey_cmp(rows[a], lo, hi) ? a : n;
+}
+
+/* Row @i shares the flow of row @first (rows from flow_first()). */
+static bool same_flow(const void *const *rows, size_t n, size_t i, size_t first)
+{
+	const struct nd_dx_fkey *k;
+
+	if (i >= n)
+		return false;
+	k = rows[first];
+	return !fkey_cmp(rows[i], k->lo, k->hi);
+}
+
+/* Packets dropped at @pf on the flow of @c, in either direction (binary
+ * search of the sorted flow rows, then the rows of that flow). */
+static uint64_t conn_drops(const struct ctx *x, const struct nd_dx_conn *c, const struct pfilt *pf)
+{
+	const void *const *rows = x->fsort;
+	size_t first = flow_first(rows, x->nfsort, c);
+	uint64_t n = 0;
+
+	for (size_t a = first; same_flow(rows, x->nfsort, a, first); a++) {
 		const struct nd_dx_fdrop *d = x->fsort[a];
 
-		if ((pf->netns && strcmp(d->netns, pf->netns)) || (pf->dev && strcmp(d->dev, pf->dev)) ||
-		    (pf->reason && strcmp(d->reason, pf->reason)) || (pf->qdisc && !d->qdisc))
+		if (place_match(pf, d->netns, d->dev, d->reason, d->qdisc))
+			n += d->packets;
+	}
+	return n;
+}
+
+/* Half a window of slack around a stall for the clocks of the capture and
+ * of the drop events (both the host's, read at different points). */
+#define ND_DX_TIME_SLACK 0.005
+
+/* Stalls of @cause on connection @ci during which a drop event of its flow
+ * happened at @pf (the timing join; drops --events). */
+static uint32_t timed_stalls(const struct ctx *x, size_t ci, enum nd_dx_cause cause,
+			     const struct pfilt *pf)
+{
+	const struct nd_dx_input *in = x->in;
+	const void *const *rows = x->esort;
+	size_t first;
+	uint32_t n = 0;
+
+	if (!x->nesort || !x->st_first)
+		return 0;
+	first = flow_first(rows, x->nesort, &in->conn[ci]);
+	for (size_t k = x->st_first[ci]; k < x->st_first[ci + 1]; k++) {
+		const struct nd_dx_stall *t = &in->stall[k];
+
+		if (t->cause != cause)
 			continue;
-		n += d->packets;
+		for (size_t a = first; same_flow(rows, x->nesort, a, first); a++) {
+			const struct nd_dx_dropev *e = x->esort[a];
+			const struct nd_dx_evplace *pl = &in->evplace[e->place];
+
+			if (e->ts < t->start - ND_DX_TIME_SLACK)
+				continue;
+			if (e->ts > t->start + t->dur + ND_DX_TIME_SLACK)
+				break;
+			if (place_match(pf, pl->netns, pl->dev, pl->reason, pl->qdisc)) {
+				n++;
+				break;
+			}
+		}
 	}
 	return n;
 }
@@ -240,6 +320,8 @@ static struct ssum stalls_at(struct ctx *x, enum nd_dx_cause cause, const char *
 		if (pf && !(fd = conn_drops(x, c, pf)))
 			continue;
 		s.fdrops += fd;
+		if (pf)
+			s.timed += timed_stalls(x, i, cause, pf);
 		s.n += n;
 		if (c->cap < ND_DX_CAP_MAX)
 			s.by_cap[c->cap] += n;
@@ -466,6 +548,15 @@ static void flow_ev(const struct ctx *x, struct nd_dx_finding *f, const struct s
 		    "connection%s %s", (unsigned long long)s->fdrops, (unsigned long long)s->conns,
 		    s->conns == 1 ? "" : "s", who);
 		ev2(f, "on_stalled_flows", (double)s->fdrops);
+		if (x->in->dsum.events) {
+			ev(f, ND_DX_SRC_DROPS, s->timed > 0, "stalls_timed", (double)s->timed,
+			   "%llu of those %llu stalls had a drop of their own connection here while "
+			   "they lasted (drop events, by time%s)",
+			   (unsigned long long)s->timed, (unsigned long long)s->n,
+			   x->in->dsum.ev_lost || x->in->dropev_over ?
+				   "; some events were held back by the rate limit: at least" : "");
+			ev2(f, "stalls", (double)s->n);
+		}
 	} else {
 		cat(f->ev[f->nev - 1].text, ND_DX_TEXT,
 		    "; none on the flows of the %llu connection%s %s (tied by place and amount%s)",
@@ -1645,31 +1736,62 @@ static void source_notes(const struct nd_dx_input *in, struct nd_dx_diag *d)
 		     "servers left out",
 		     (unsigned long long)in->ctr_over, (unsigned long long)in->drop_over,
 		     (unsigned long long)in->sig_over, (unsigned long long)in->server_over);
+	if (in->dsum.ev_lost || in->dropev_over || in->stall_over)
+		note(d, "drops: %llu drop events held back (rate limit, ring) and %llu beyond doctor's "
+		     "cap of %d, %llu stalls beyond the cap of %d: stalls tied to a drop in time are a "
+		     "lower bound",
+		     (unsigned long long)in->dsum.ev_lost, (unsigned long long)in->dropev_over,
+		     ND_DX_DROPEV_MAX, (unsigned long long)in->stall_over, ND_DX_STALL_MAX);
+}
+
+/* Pointers to the @n elements of @size bytes at @arr, sorted by @cmp; NULL
+ * when @n is 0 or memory ran out (*@err = -ENOMEM then). */
+static const void **sorted_ptrs(const void *arr, size_t n, size_t size,
+				int (*cmp)(const void *, const void *), int *err)
+{
+	const void **p;
+
+	if (!n)
+		return NULL;
+	p = malloc(n * sizeof(*p));
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (const char *)arr + i * size;
+	qsort(p, n, sizeof(*p), cmp);
+	return p;
 }
 
 int nd_dx_diagnose(const struct nd_dx_input *in, struct nd_dx_diag *out)
 {
 	struct ctx x = { .in = in, .out = out };
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	x.drop_used = calloc(in->ndrop + 1, 1);
 	x.conn_used = calloc(in->nconn + 1, sizeof(*x.conn_used));
 	if (!x.drop_used || !x.conn_used) {
-		free(x.drop_used);
-		free(x.conn_used);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
-	if (in->nfdrop) {
-		x.fsort = malloc(in->nfdrop * sizeof(*x.fsort));
-		if (!x.fsort) {
-			free(x.drop_used);
-			free(x.conn_used);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < in->nfdrop; i++)
-			x.fsort[i] = &in->fdrop[i];
-		x.nfsort = in->nfdrop;
-		qsort(x.fsort, x.nfsort, sizeof(*x.fsort), fsort_cmp);
+	x.fsort = sorted_ptrs(in->fdrop, in->nfdrop, sizeof(*in->fdrop), fsort_cmp, &rc);
+	x.nfsort = x.fsort ? in->nfdrop : 0;
+	if (in->nconn) {
+		x.esort = sorted_ptrs(in->dropev, in->ndropev, sizeof(*in->dropev), esort_cmp, &rc);
+		x.nesort = x.esort ? in->ndropev : 0;
+		x.st_first = calloc(in->nconn + 1, sizeof(*x.st_first));
+		if (!x.st_first)
+			rc = -ENOMEM;
+	}
+	if (rc < 0)
+		goto out;
+	/* stalls are kept in connection order: each connection's first */
+	for (size_t k = 0, ci = 0; x.st_first && ci <= in->nconn; ci++) {
+		while (k < in->nstall && in->stall[k].conn < ci)
+			k++;
+		x.st_first[ci] = k;
 	}
 	source_notes(in, out);
 	rule_conntrack(&x);
@@ -1681,8 +1803,11 @@ int nd_dx_diagnose(const struct nd_dx_input *in, struct nd_dx_diag *out)
 	rule_network_left(&x);
 	rule_sender(&x);
 	qsort(out->f, out->n, sizeof(out->f[0]), rank_qsort);
+out:
 	free(x.drop_used);
 	free(x.conn_used);
 	free(x.fsort);
-	return 0;
+	free(x.esort);
+	free(x.st_first);
+	return rc;
 }

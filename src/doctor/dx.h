@@ -33,6 +33,9 @@
 #define ND_DX_CTR_MAX 16384     /* counter rows kept */
 #define ND_DX_DROP_MAX 4096     /* drop places */
 #define ND_DX_FDROP_MAX 16384   /* (flow, place) drop rows of drops --flows */
+#define ND_DX_DROPEV_MAX 32768  /* drop events (drops --events) kept for the timing join */
+#define ND_DX_EVPLACE_MAX 1024  /* distinct places of those events */
+#define ND_DX_STALL_MAX 65536   /* stalls kept with their start and duration */
 #define ND_DX_SIG_MAX 1024      /* (signal, state, namespace) rows */
 #define ND_DX_CONN_MAX 8192     /* notable connections */
 #define ND_DX_SERVER_MAX 256    /* server endpoints with connection counts */
@@ -88,13 +91,37 @@ struct nd_dx_drop {
  * join between a drop and the captured connection that lost the packet.
  * The packet's two endpoints are kept in a canonical order (the smaller
  * string first), so a connection finds its drops in either direction. */
-struct nd_dx_fdrop {
+/* A flow's two endpoints, the smaller string first: the key both
+ * directions of a connection share. */
+struct nd_dx_fkey {
 	char lo[ND_DX_EP], hi[ND_DX_EP];
+};
+
+struct nd_dx_fdrop {
+	struct nd_dx_fkey key;  /* first: the join sorts pointers to either struct by it */
 	char reason[ND_DX_NAME];
 	char dev[ND_DX_NAME];
 	char netns[ND_DX_NAME];
 	uint64_t packets;
 	bool qdisc;
+};
+
+/* The place of a drop event, shared by the events at it. */
+struct nd_dx_evplace {
+	char reason[ND_DX_NAME];
+	char dev[ND_DX_NAME];
+	char netns[ND_DX_NAME];
+	bool qdisc;
+};
+
+/* One drop as it happened (`netdx drops --events`): when, where (index into
+ * nd_dx_input.evplace) and the flow, endpoints in canonical order as in
+ * nd_dx_fdrop. The timing join: a stall is explained by a drop of its own
+ * connection at the place while it lasted. */
+struct nd_dx_dropev {
+	struct nd_dx_fkey key;  /* first, as in nd_dx_fdrop */
+	double ts;
+	uint32_t place;
 };
 
 /* TCP and socket signals of `netdx drops`, summed per (signal, state, namespace). */
@@ -110,6 +137,8 @@ struct nd_dx_drops_sum {
 	double seconds;
 	uint64_t drops, map_full, retrans, syn_sent_retrans, synack_retrans, rcvqueue_full;
 	uint64_t flows_map_full;        /* drops counted at their place but not by flow */
+	uint64_t ev_lost;               /* drop events held back by the rate limit or a full ring */
+	bool events;                    /* drops ran with --events: dropev rows exist */
 	char attach[16];
 	bool flows;                     /* drops ran with --flows: fdrop rows exist */
 	bool sig_places;                /* signals from exact signal_place rows */
@@ -173,6 +202,13 @@ struct nd_dx_conn {
 	float stall_s[ND_DX_NCAUSE][2];         /* total stalled time */
 	float stall_max_s[ND_DX_NCAUSE][2];
 	uint64_t txn_n, txn_p50_us, txn_p99_us, txn_max_us;
+};
+
+/* One stall of a kept connection, with its times (the timing join). */
+struct nd_dx_stall {
+	uint32_t conn;          /* index into nd_dx_input.conn */
+	uint8_t cause;          /* enum nd_dx_cause */
+	double start, dur;      /* capture time (s since the epoch), seconds */
 };
 
 /* Connections per server endpoint (all of them, notable or not). */
@@ -249,6 +285,12 @@ struct nd_dx_input {
 	struct nd_dx_fdrop *fdrop;
 	size_t nfdrop, afdrop;
 	uint64_t fdrop_over;
+	struct nd_dx_evplace *evplace;
+	size_t nevplace, aevplace;
+	uint64_t evplace_over;
+	struct nd_dx_dropev *dropev;
+	size_t ndropev, adropev;
+	uint64_t dropev_over;
 	struct nd_dx_sig *sig;
 	size_t nsig, asig;
 	uint64_t sig_over;
@@ -257,6 +299,9 @@ struct nd_dx_input {
 	struct nd_dx_conn *conn;
 	size_t nconn, aconn;
 	uint64_t conn_over;
+	struct nd_dx_stall *stall;
+	size_t nstall, astall;
+	uint64_t stall_over;
 	struct nd_dx_server *server;
 	size_t nserver, aserver;
 	uint64_t server_over;

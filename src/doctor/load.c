@@ -49,6 +49,9 @@ void nd_dx_input_free(struct nd_dx_input *in)
 	free(in->ctr);
 	free(in->drop);
 	free(in->fdrop);
+	free(in->evplace);
+	free(in->dropev);
+	free(in->stall);
 	free(in->sig);
 	free(in->conn);
 	free(in->server);
@@ -344,6 +347,59 @@ static int drops_place(struct nd_dx_input *in, struct json_object *o)
 	return 0;
 }
 
+/* The two endpoints of a flow in canonical order (the smaller first). */
+static void canon(const char *a, const char *b, struct nd_dx_fkey *k)
+{
+	if (strcmp(a, b) > 0) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	nd_dx_copy(k->lo, sizeof(k->lo), a);
+	nd_dx_copy(k->hi, sizeof(k->hi), b);
+}
+
+/* An "event" row of drops --events of kind drop with a flow: kept with its
+ * time for the timing join, its place interned. */
+static int drops_event(struct nd_dx_input *in, struct json_object *o)
+{
+	struct json_object *fl = jget(o, "flow");
+	const char *a = jstr(fl, "src"), *b = jstr(fl, "dst"), *kind = jstr(o, "kind");
+	const char *reason = jstr(o, "reason"), *dev = jstr(o, "dev");
+	char netns[ND_DX_NAME];
+	struct nd_dx_evplace *pl = NULL;
+	struct nd_dx_dropev *e;
+	uint64_t ino;
+	size_t k;
+
+	if (!kind || strcmp(kind, "drop") || !a || !b)
+		return 0;
+	drops_netns(in, o, netns, &ino);
+	for (k = 0; k < in->nevplace && !pl; k++)
+		if (!strcmp(in->evplace[k].reason, reason ? reason : "") &&
+		    !strcmp(in->evplace[k].dev, dev ? dev : "") && !strcmp(in->evplace[k].netns, netns))
+			pl = &in->evplace[k];
+	if (!pl) {
+		pl = PUSH(in, evplace, ND_DX_EVPLACE_MAX);
+		if (!pl) {
+			in->dropev_over++;      /* an event not kept */
+			return in->nevplace < ND_DX_EVPLACE_MAX ? -ENOMEM : 0;
+		}
+		nd_dx_copy(pl->reason, sizeof(pl->reason), reason);
+		nd_dx_copy(pl->dev, sizeof(pl->dev), dev);
+		nd_dx_copy(pl->netns, sizeof(pl->netns), netns);
+		pl->qdisc = jbool(o, "qdisc");
+	}
+	e = PUSH(in, dropev, ND_DX_DROPEV_MAX);
+	if (!e)
+		return in->ndropev < ND_DX_DROPEV_MAX ? -ENOMEM : 0;
+	e->ts = jdbl(o, "ts");
+	e->place = (uint32_t)(pl - in->evplace);
+	canon(a, b, &e->key);
+	return 0;
+}
+
 /* A "drop" row of drops --flows: one flow at one place. Rows without a
  * flow (flows off, or a packet that was not IP) are the places again. */
 static int drops_flow(struct nd_dx_input *in, struct json_object *o)
@@ -358,14 +414,7 @@ static int drops_flow(struct nd_dx_input *in, struct json_object *o)
 	d = PUSH(in, fdrop, ND_DX_FDROP_MAX);
 	if (!d)
 		return in->nfdrop < ND_DX_FDROP_MAX ? -ENOMEM : 0;
-	if (strcmp(a, b) > 0) {
-		const char *t = a;
-
-		a = b;
-		b = t;
-	}
-	nd_dx_copy(d->lo, sizeof(d->lo), a);
-	nd_dx_copy(d->hi, sizeof(d->hi), b);
+	canon(a, b, &d->key);
 	nd_dx_copy(d->reason, sizeof(d->reason), jstr(o, "reason"));
 	nd_dx_copy(d->dev, sizeof(d->dev), jstr(o, "dev"));
 	drops_netns(in, o, d->netns, &ino);
@@ -414,11 +463,14 @@ int nd_dx_drops_line(struct nd_dx_input *in, const char *line)
 		return -EINVAL;
 	if (!strcmp(type, "meta")) {
 		s->flows = jbool(o, "flows");
+		s->events = jbool(o, "events");
 		nd_dx_copy(s->attach, sizeof(s->attach), jstr(o, "attach"));
 	} else if (!strcmp(type, "place")) {
 		rc = drops_place(in, o);
 	} else if (!strcmp(type, "drop")) {
 		rc = drops_flow(in, o);
+	} else if (!strcmp(type, "event")) {
+		rc = drops_event(in, o);
 	} else if (!strcmp(type, "signal_place") || (!strcmp(type, "signal") && !s->sig_places)) {
 		/* signal_place rows (exact totals per signal, state and
 		 * namespace, after the signal rows) replace the sums of the
@@ -437,6 +489,7 @@ int nd_dx_drops_line(struct nd_dx_input *in, const char *line)
 		s->drops = ju64(o, "drops");
 		s->map_full = ju64(o, "drops_map_full");
 		s->flows_map_full = ju64(o, "flows_map_full");
+		s->ev_lost = ju64(o, "events_suppressed") + ju64(o, "events_ring_full");
 		s->retrans = ju64(o, "retrans");
 		s->syn_sent_retrans = ju64(o, "syn_sent_retrans");
 		s->synack_retrans = ju64(o, "synack_retrans");
@@ -550,6 +603,8 @@ static int tcp_conn(struct nd_dx_input *in, unsigned cap, struct json_object *o)
 	struct json_object *stalls = jget(o, "stalls"), *txn = jget(o, "txn");
 	const char *client = jstr(o, "client"), *server = jstr(o, "server");
 	struct nd_dx_conn c, *p;
+	struct nd_dx_stall st[32];      /* their times, kept when the connection is */
+	size_t nst = 0;
 	bool stalled = false;
 	int rc;
 
@@ -584,6 +639,11 @@ static int tcp_conn(struct nd_dx_input *in, unsigned cap, struct json_object *o)
 				c.stall_max_s[cause][k] = (float)dur;
 			if (cause != ND_DX_C_IDLE)
 				stalled = true;
+			if (nst < sizeof(st) / sizeof(st[0]))
+				st[nst++] = (struct nd_dx_stall){ .cause = (uint8_t)cause,
+								  .start = jdbl(s, "start"), .dur = dur };
+			else
+				in->stall_over++;
 		}
 	}
 	if (txn && json_object_is_type(txn, json_type_object)) {
@@ -605,6 +665,14 @@ static int tcp_conn(struct nd_dx_input *in, unsigned cap, struct json_object *o)
 	if (!p)
 		return in->nconn < ND_DX_CONN_MAX ? -ENOMEM : 0;
 	*p = c;
+	for (size_t i = 0; i < nst; i++) {
+		struct nd_dx_stall *t = PUSH(in, stall, ND_DX_STALL_MAX);
+
+		if (!t)
+			return in->nstall < ND_DX_STALL_MAX ? -ENOMEM : 0;
+		*t = st[i];
+		t->conn = (uint32_t)(in->nconn - 1);
+	}
 	return 0;
 }
 

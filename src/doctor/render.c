@@ -73,6 +73,9 @@ static void source_line(FILE *f, const struct nd_dx_input *in, int s)
 		if (in->dsum.flows)
 			fprintf(f, " (%zu flow rows%s)", in->nfdrop,
 				in->dsum.flows_map_full || in->fdrop_over ? ", some drops without one" : "");
+		if (in->dsum.events)
+			fprintf(f, ", %zu drop events%s", in->ndropev,
+				in->dsum.ev_lost || in->dropev_over ? " (some held back)" : "");
 		fprintf(f, ", %llu TCP retransmissions traced, via %s\n",
 			(unsigned long long)in->dsum.retrans, *in->dsum.attach ? in->dsum.attach : "?");
 		break;
@@ -237,6 +240,8 @@ static void json_source(struct nd_json *j, const struct nd_dx_input *in, int s)
 		nd_json_bool(j, "flows", in->dsum.flows);
 		nd_json_u64(j, "flow_rows", in->nfdrop);
 		nd_json_u64(j, "flows_map_full", in->dsum.flows_map_full + in->fdrop_over);
+		nd_json_u64(j, "drop_events", in->ndropev);
+		nd_json_u64(j, "drop_events_lost", in->dsum.ev_lost + in->dropev_over);
 		nd_json_str(j, "attach", *in->dsum.attach ? in->dsum.attach : NULL);
 		break;
 	case ND_DX_SRC_COUNTERS:

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define ND_DX_READY_S 30.0      /* a collector that is not ready by then is given up */
+#define ND_DX_EVENT_RATE 2000   /* drops --event-rate: drop events a second per CPU, at most */
 #define ND_DX_STOP_S 15.0       /* after SIGINT, before SIGKILL */
 
 enum kind { K_DROPS, K_TCP, K_COUNTERS, K_WORKLOAD };
@@ -277,10 +278,17 @@ int nd_dx_live_run(const struct nd_dx_live_cfg *cfg, struct nd_dx_live_res *res)
 	snprintf(dur, sizeof(dur), "%g", cfg->duration);
 	snprintf(dur_long, sizeof(dur_long), "%g", cfg->duration + 2 * ND_DX_READY_S + 60);
 
-	/* drops first: loading its programs takes the longest */
+	/* drops first: loading its programs takes the longest. By flow, with
+	 * every drop also as an event (time, place, flow) for the timing join,
+	 * at most ~ND_DX_EVENT_RATE a second per CPU (the rest counted). */
 	{
+		char rate[24];
 		char *argv[] = { exe, "drops", "--duration", dur_long, "--json", "--interval", "0",
-				 cfg->drop_flows ? "--flows" : NULL, NULL };
+				 "--flows", "--events", "--event-rate", rate, NULL };
+
+		snprintf(rate, sizeof(rate), "%d", ND_DX_EVENT_RATE);
+		if (!cfg->drop_flows)
+			argv[7] = NULL;
 
 		rc = start(ch, &n, K_DROPS, 0, cfg->dir, "drops.ndjson", "drops", argv, -1, false);
 		if (rc < 0)

@@ -640,6 +640,60 @@ static void test_flow_join_conntrack(void)
 	nd_dx_input_free(in);
 }
 
+/* The timing join (drops --events): a stall counts when a drop of its own
+ * connection at the place happened while it lasted. Connection A's stalls
+ * start at 0, 1, 2, 3 s and last 0.21 s; drops at 0.05, 1.10 and 3.20 s fall
+ * in three of them, one at 2.50 s in none. Connection B lost packets there
+ * too (by flow) but only 0.5 s after each stall began and ended. */
+static void test_timing_join(void)
+{
+	struct nd_dx_input *in = input(true, false, true);
+	static const double at_a[] = { 0.05, 1.10, 2.50, 3.20 };
+	static const double at_b[] = { 0.50, 1.50 };
+	char s[4096], l[640];
+
+	nd_dx_drops_line(in, "{\"type\":\"meta\",\"flows\":true,\"events\":true}");
+	conn(in, "10.81.1.1:41000", "10.81.2.2:7250", 400000, "sender-limited", 0.9, 0, 0.1, 4,
+	     stall_list(s, sizeof(s), "rto", "c2s", 4, 0.21, 1));
+	conn(in, "10.81.1.1:41001", "10.81.2.2:7250", 400000, "sender-limited", 0.9, 0, 0.1, 2,
+	     stall_list(s, sizeof(s), "rto", "c2s", 2, 0.21, 1));
+	for (size_t i = 0; i < 6; i++) {
+		bool a = i < 4;
+
+		snprintf(l, sizeof(l), "{\"type\":\"event\",\"kind\":\"drop\",\"ts\":%.2f,\"reason\":"
+			 "\"NETFILTER_DROP\",\"dev\":\"rc0\",\"netns\":1,\"netns_name\":\"r\",\"qdisc\":false,"
+			 "\"flow\":{\"src\":\"%s\",\"dst\":\"10.81.2.2:7250\"}}",
+			 a ? at_a[i] : at_b[i - 4], a ? "10.81.1.1:41000" : "10.81.1.1:41001");
+		ND_CHECK_EQ(nd_dx_drops_line(in, l), 0);
+	}
+	/* a signal event is not a drop */
+	nd_dx_drops_line(in, "{\"type\":\"event\",\"kind\":\"signal\",\"ts\":0.06,\"signal\":"
+			 "\"retransmit\",\"flow\":{\"src\":\"10.81.1.1:41000\",\"dst\":\"10.81.2.2:7250\"}}");
+	fdrop(in, "NETFILTER_DROP", "rc0", "r", "10.81.1.1:41000", "10.81.2.2:7250", 4);
+	fdrop(in, "NETFILTER_DROP", "rc0", "r", "10.81.1.1:41001", "10.81.2.2:7250", 2);
+	place(in, "NETFILTER_DROP", "nft_do_chain", "rc0", "r", false, 6);
+	ctr(in, "c", "snmp", "Tcp.RetransSegs", 6);
+	nd_dx_drops_line(in, "{\"type\":\"summary\",\"attach\":\"tp_btf\",\"drops\":6,"
+			 "\"events_suppressed\":2}");
+	ND_CHECK_EQ(in->ndropev, 6);
+	ND_CHECK_EQ(in->nstall, 6);
+
+	struct nd_dx_diag *d = diagnose(in);
+	const struct nd_dx_finding *f = &d->f[0];
+	bool said = false;
+
+	ND_CHECK_EQ(f->mech, ND_DX_M_RTO_STALLS);
+	ND_CHECK_EQ(num(f, ND_DX_SRC_TCP, "stalls"), 6);
+	ND_CHECK_EQ(num(f, ND_DX_SRC_DROPS, "on_stalled_flows"), 6);
+	ND_CHECK_EQ(num(f, ND_DX_SRC_DROPS, "stalls_timed"), 3);
+	for (unsigned i = 0; i < f->nev; i++)
+		said = said || (strstr(f->ev[i].text, "3 of those 6 stalls") &&
+				strstr(f->ev[i].text, "at least"));
+	ND_CHECK(said);
+	free(d);
+	nd_dx_input_free(in);
+}
+
 static void test_names(void)
 {
 	ND_CHECK_STR(nd_dx_mech_name(ND_DX_M_CONNTRACK_FULL), "conntrack-full");
@@ -668,6 +722,7 @@ int main(void)
 	ND_RUN(test_flow_join_picks_the_place);
 	ND_RUN(test_flow_join_rules_out);
 	ND_RUN(test_flow_join_conntrack);
+	ND_RUN(test_timing_join);
 	ND_RUN(test_names);
 	return nd_test_done();
 }

@@ -166,13 +166,13 @@ static void test_drops_flow_rows(void)
 	ND_CHECK_EQ(in->nsig, 1);
 	ND_CHECK_EQ(in->sig[0].count, 9);
 	ND_CHECK_EQ(in->nfdrop, 2);
-	ND_CHECK_STR(in->fdrop[0].lo, "10.81.1.1:40000");
-	ND_CHECK_STR(in->fdrop[0].hi, "10.81.2.2:7250");
+	ND_CHECK_STR(in->fdrop[0].key.lo, "10.81.1.1:40000");
+	ND_CHECK_STR(in->fdrop[0].key.hi, "10.81.2.2:7250");
 	ND_CHECK_STR(in->fdrop[0].netns, "r");
 	ND_CHECK_STR(in->fdrop[0].reason, "NETFILTER_DROP");
 	ND_CHECK_EQ(in->fdrop[0].packets, 3);
-	ND_CHECK_STR(in->fdrop[1].lo, "[::1]:41000");
-	ND_CHECK_STR(in->fdrop[1].hi, "[::1]:7251");
+	ND_CHECK_STR(in->fdrop[1].key.lo, "[::1]:41000");
+	ND_CHECK_STR(in->fdrop[1].key.hi, "[::1]:7251");
 	ND_CHECK(in->fdrop[1].qdisc);
 	ND_CHECK_EQ(in->dsum.flows_map_full, 5);
 	nd_dx_input_free(in);

@@ -57,7 +57,7 @@ dx_truth "iptables dropped $inj4 IPv4 requests in $DX_R, ip6tables $inj6 IPv6 re
 
 f4="finding[place.dev=$DX_VRC]"
 f6="finding[place.dev=lo]"
-dx_plan 16
+dx_plan 18
 dx_runs_ok
 dx_is "--print-config lists both interfaces" \
 	"$(sed -n 's/^interface=//p' "$TMP/doctor.err")" "$DX_C/$DX_VC,$DX_S/lo"
@@ -72,6 +72,10 @@ one_place() {
 	dx_is "$1: all on the flows of stalled connections" \
 		"$(dx_q "$f.numbers.drops.on_stalled_flows")" "$inj"
 	dx_between "$1: stalls ~ drops" "$(dx_q "$f.numbers.tcp.stalls")" "$((inj * 6 / 10))" "$inj"
+	local st
+	st=$(dx_n "$f.numbers.tcp.stalls")
+	dx_between "$1: stalls with a drop of theirs there, in time" \
+		"$(dx_q "$f.numbers.drops.stalls_timed")" "$((st * 9 / 10))" "$st"
 }
 one_place IPv4 "$f4" "$DX_R" iptables "$inj4"
 # IPv6: [::1]:port endpoints joined between drops and the capture

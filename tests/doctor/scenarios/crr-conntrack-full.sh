@@ -92,7 +92,7 @@ PY
 )
 read -r off one three <<<"$waits"
 
-dx_plan 14
+dx_plan 15
 dx_runs_ok
 dx_is "top finding: the mechanism" "$(dx_q finding[1].mechanism)" conntrack-full
 dx_is "top finding: critical" "$(dx_q finding[1].severity)" critical
@@ -111,6 +111,12 @@ dx_between "SYNs resent (capture) ~ refused attempts" "$(dx_q finding[1].numbers
 dx_cmp "connections delayed by SYN retries (capture)" "$(dx_q finding[1].numbers.tcp.stalls)" -ge 8
 dx_is "every dropped SYN was on the flow of a connection that waited (drops --flows x capture)" \
 	"$(dx_q finding[1].numbers.drops.on_stalled_flows)" "$injected"
+# The timing join: each stall had a drop of its own connection at that place
+# while it lasted (drop events; at least 90%: a stall can begin a few
+# milliseconds before the capture saw its start).
+st=$(dx_n finding[1].numbers.tcp.stalls)
+dx_between "stalls with a drop of their connection there, in time (drop events x capture)" \
+	"$(dx_q finding[1].numbers.drops.stalls_timed)" "$((st * 9 / 10))" "$st"
 dx_cmp "SYN waits that are not 1 s, 3 s or 7 s (+-0.25 s)" "$off" -eq 0
 dx_cmp "connections that got in at the first retry (~1 s)" "$one" -ge 1
 dx_cmp "connections that got in at the second retry (~3 s)" "$three" -ge 1

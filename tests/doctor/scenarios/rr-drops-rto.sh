@@ -33,7 +33,7 @@ injected=$(ip netns exec "$DX_R" iptables -nvxL FORWARD | awk '$3 == "DROP" { pr
 dx_truth "iptables dropped ${injected:-?} request segments on $DX_VRC in netns $DX_R"
 dx_checks
 
-dx_plan 11
+dx_plan 12
 dx_runs_ok
 dx_is "top finding: the mechanism" "$(dx_q finding[1].mechanism)" rto-stalls
 dx_is "top finding: critical" "$(dx_q finding[1].severity)" critical
@@ -47,6 +47,12 @@ dx_is "all of them on the flows of the connections that stalled (drops --flows x
 	"$(dx_q finding[1].numbers.drops.on_stalled_flows)" "$injected"
 # A stall can hold two losses back to back (its retries count both); the
 # last loss may fall after the capture ends.
+# The timing join: each stall had a drop of its own connection at that place
+# while it lasted (drop events; at least 90%: a stall can begin a few
+# milliseconds before the capture saw its start).
+st=$(dx_n finding[1].numbers.tcp.stalls)
+dx_between "stalls with a drop of their connection there, in time (drop events x capture)" \
+	"$(dx_q finding[1].numbers.drops.stalls_timed)" "$((st * 9 / 10))" "$st"
 dx_between "stalls found ~ drops injected" "$(dx_q finding[1].numbers.tcp.stalls)" \
 	"$((injected * 6 / 10))" "$injected"
 dx_between "retransmissions after silence (capture) ~ drops injected" \
