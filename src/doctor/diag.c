@@ -1736,7 +1736,7 @@ static void source_notes(const struct nd_dx_input *in, struct nd_dx_diag *d)
 		     "servers left out",
 		     (unsigned long long)in->ctr_over, (unsigned long long)in->drop_over,
 		     (unsigned long long)in->sig_over, (unsigned long long)in->server_over);
-	if (in->dsum.ev_lost || in->dropev_over || in->stall_over)
+	if ((in->dsum.ev_lost || in->dropev_over || in->stall_over) && in->nstall)
 		note(d, "drops: %llu drop events held back (rate limit, ring) and %llu beyond doctor's "
 		     "cap of %d, %llu stalls beyond the cap of %d: stalls tied to a drop in time are a "
 		     "lower bound",

@@ -37,7 +37,7 @@ expect_fail() {
 	fi
 }
 
-echo "1..25"
+echo "1..28"
 
 # ---- help ----
 run help doctor
@@ -107,6 +107,42 @@ if [[ $rc == 0 && "$(q finding[1].mechanism) $(q finding[1].place.kind) $(q find
 	ok "without drops: rto-stalls on the path (tcp and counters agree), and a note that drops is missing"
 else
 	no "without drops" "$(python3 "$Q" "$T/out" --text | head -5)"
+fi
+
+# ---- a recording of rr-drops-rto with drops by flow and drop events ----
+# (tests/doctor/data/rr-drops-rto-flows: 34 requests dropped by iptables;
+# counters.ndjson keeps only the rows that moved or are gauges)
+REC2=$DATA/rr-drops-rto-flows
+run doctor --from "$REC2" --json
+drops=$(q finding[1].numbers.drops.drops) on=$(q finding[1].numbers.drops.on_stalled_flows)
+stalls=$(q finding[1].numbers.tcp.stalls) timed=$(q finding[1].numbers.drops.stalls_timed)
+if [[ $rc == 0 && $(q finding[1].mechanism) == rto-stalls && $drops == 34 && $on == 34 && $stalls == 31 && $timed == 31 ]]; then
+	ok "by flow and in time: 34 drops, all on the stalled connections' flows; 31 of 31 stalls with a drop of theirs"
+else
+	no "the join per connection and in time" "rc=$rc drops=$drops on=$on stalls=$stalls timed=$timed"
+fi
+# without the events: the join per connection only
+mkdir -p "$T/noev"
+cp "$REC2"/* "$T/noev/"
+grep -v '"type":"event"' "$REC2/drops.ndjson" | sed 's/"events":true/"events":false/' >"$T/noev/drops.ndjson"
+run doctor --from "$T/noev" --json
+if [[ $rc == 0 && $(q finding[1].numbers.drops.on_stalled_flows) == 34 && $(q finding[1].numbers.drops.stalls_timed) == none ]]; then
+	ok "without drop events: still joined by flow (34), no timing claim"
+else
+	no "without drop events" "rc=$rc $(python3 "$Q" "$T/out" --text | head -6)"
+fi
+# the drops' flows moved to other ports (as if another connection had lost
+# them): the place is not blamed for the stalls even though the amounts agree
+mkdir -p "$T/other"
+cp "$REC2"/* "$T/other/"
+sed -E 's/("src":"10\.81\.1\.1:)4000([01])"/\15000\2"/' "$REC2/drops.ndjson" >"$T/other/drops.ndjson"
+run doctor --from "$T/other" --json
+m1="$(q finding[1].mechanism) $(q finding[1].place.kind)"
+m2="$(q 'finding[mechanism=packet-drops].place.reason')"
+if [[ $rc == 0 && $m1 == "rto-stalls path" && $m2 == NETFILTER_DROP ]]; then
+	ok "drops on other flows: the stalls stay unexplained (path), the drops are packet-drops"
+else
+	no "drops on other flows" "rc=$rc top '$m1' packet-drops '$m2'" "$(python3 "$Q" "$T/out" --text | head -8)"
 fi
 
 # a capture file alone (the bundled demo capture: nothing wrong in it)
