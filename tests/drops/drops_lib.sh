@@ -20,7 +20,8 @@
 #   our_prog_ids                  ids of the loaded programs named ndd_* (ours)
 #   our_progs                     how many there are
 #   our_links IDS...              how many BPF links point at those programs
-#   wait_detached IDS...          0 once neither programs nor links are left
+#   wait_detached [IDS...]        0 once those programs and their links are gone (no
+#                                 IDS: once no ndd_* program is loaded at all)
 #                                 (the kernel frees them shortly after close)
 #   pid_prog_ids PID              ids of the eBPF programs process PID holds
 #                                 (its fdinfo): ours, whatever else runs
@@ -96,8 +97,12 @@ our_links() {
 }
 wait_detached() {
 	local i
+	if (($#)); then         # those programs: gone, and no link to them
+		progs_gone "$@" && [[ $(our_links "$@") == 0 ]]
+		return
+	fi
 	for ((i = 0; i < 60; i++)); do
-		[[ $(our_progs) == 0 && $(our_links "$@") == 0 ]] && return 0
+		[[ $(our_progs) == 0 ]] && return 0
 		sleep 0.05
 	done
 	return 1

@@ -11,7 +11,9 @@
 #   over /sys/kernel/btf in a private mount namespace), tracefs unmounted
 #   without CAP_SYS_ADMIN to mount it, bad options, no such namespace/device
 #
-# No other netdx drops may run meanwhile (programs are told by name).
+# The while-running cases are told by their process (the program ids it
+# holds); the classic-tracepoint and refusal checks by name (ndd_*): no other
+# netdx drops may run meanwhile for those.
 set -u
 # shellcheck source=tests/drops/drops_lib.sh
 source "$(dirname "$0")/drops_lib.sh"
@@ -39,7 +41,7 @@ run_case() {
 	local pid=$!
 	PIDS+=("$pid")
 	for ((i = 0; i < 200; i++)); do
-		ids=$(our_prog_ids)
+		ids=$(pid_prog_ids "$pid")
 		nids=$(grep -c . <<<"$ids")
 		# shellcheck disable=SC2086
 		nlinks=$(our_links $ids)
@@ -116,9 +118,11 @@ check "bad options: exit 2, one line each" test "$bad" = 0
 rc=$?
 "$NETDX" drops --dev ndxnosuch0 -d 1 >/dev/null 2>"$tmp/dev.err"
 rc2=$?
-check "no such namespace / device: exit 1, naming the option" \
-	test "$rc" = 1 -a "$rc2" = 1 && grep -q -- '--netns ndx-no-such-ns' "$tmp/ns.err" && grep -q -- '--dev ndxnosuch0' "$tmp/dev.err"
+named() { test "$rc" = 1 -a "$rc2" = 1 && grep -q -- '--netns ndx-no-such-ns' "$tmp/ns.err" && grep -q -- '--dev ndxnosuch0' "$tmp/dev.err"; }
+check "no such namespace / device: exit 1, naming the option" named
 "$NETDX" drops --help >"$tmp/help.out"
-check "--help: exit 0, every option and examples" \
+help_ok() {
 	grep -q -- '--event-rate' "$tmp/help.out" && grep -q -- '--max-flows' "$tmp/help.out" &&
-	grep -q '^examples:' "$tmp/help.out"
+		grep -q '^examples:' "$tmp/help.out"
+}
+check "--help: exit 0, every option and examples" help_ok

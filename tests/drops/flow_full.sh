@@ -135,5 +135,5 @@ check "text: the place row has the $ns_sent and a NOFLOW column ($noflow)" test 
 check "text: the summary says the flow table was full" \
 	grep -q "note: the flow table was full: [1-9][0-9]* drops" "$tmp/text.out"
 # shellcheck disable=SC2086  # one id per word
-check "the three runs held $(wc -w <<<"$ids") programs (6 each), none is left" \
-	test "$(wc -w <<<"$ids")" = 18 && progs_gone $ids
+all_gone() { test "$(wc -w <<<"$ids")" = 18 && progs_gone $ids; }
+check "the three runs held $(wc -w <<<"$ids") programs (6 each), none is left" all_gone
