@@ -43,6 +43,7 @@ const volatile __u32 cfg_ifindex = 0;       /* 0: any device */
 const volatile __u8 cfg_flows = 0;          /* key drops and signals by flow */
 const volatile __u8 cfg_events = 0;         /* send events to the ring buffer */
 const volatile __u8 cfg_reasons = 0;        /* only reasons in reason_set */
+const volatile __u8 cfg_ev_skip = 0;        /* no event for reasons in ev_skip_set */
 const volatile __u8 cfg_tunnels = 1;        /* look inside VXLAN/Geneve */
 const volatile __u8 cfg_proto = 0;          /* 0: any IP protocol */
 const volatile __u16 cfg_port = 0;          /* 0: any port (source or destination) */
@@ -92,6 +93,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } reason_set SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} ev_skip_set SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

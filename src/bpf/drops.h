@@ -155,6 +155,7 @@ enum nd_stat {
 	ND_ST_DROP_FLOW_MAP_FULL,/* flows on: counted at its place, no room for its flow */
 	ND_ST_SIG_FLOW_COUNTED,  /* flows on: a counted signal also added to its flow */
 	ND_ST_SIG_FLOW_MAP_FULL, /* flows on: counted, no room for its flow */
+	ND_ST_EV_SKIPPED,        /* events: a counted drop whose reason --event-skip names */
 	ND_ST_MAX,
 };
 

@@ -107,6 +107,12 @@ static __always_inline int ND_FN(on_drop)(struct sk_buff *skb, __u64 location, _
 
 	if (!cfg_events)
 		return 0;
+	/* counted above; only its event is skipped (before the rate limit,
+	 * so skipped reasons do not use up the budget) */
+	if (cfg_ev_skip && bpf_map_lookup_elem(&ev_skip_set, &reason)) {
+		stat_inc(ND_ST_EV_SKIPPED);
+		return 0;
+	}
 	e = ev_reserve(now);
 	if (!e)
 		return 0;

@@ -25,6 +25,7 @@
 #include "trace/drops_report.h"
 #include "trace/ksyms.h"
 #include "trace/names.h"
+#include "trace/benign.h"
 #include "trace/reasons.h"
 
 #define MAX_REASONS 64
@@ -41,6 +42,7 @@ struct drops_cfg {
 	const char *netns;
 	const char *dev;
 	const char *reason;
+	const char *event_skip;
 	const char *host;
 	uint64_t port;
 	const char *proto;
@@ -61,6 +63,7 @@ static const struct nd_opt drops_opts[] = {
 	{ "json", 0, ND_OPT_FLAG, OFF(json), NULL, "NDJSON: meta line, interval rows, events, final rows and a summary", 0, 0 },
 	{ "events", 'e', ND_OPT_FLAG, OFF(events), NULL, "stream every drop and signal as it happens (rate-limited)", 0, 0 },
 	{ "event-rate", 0, ND_OPT_U64, OFF(event_rate), "N", "events: at most about N per second (default 100; 0 = no limit); the rest are counted as suppressed", 0, 1e9 },
+	{ "event-skip", 0, ND_OPT_STRING, OFF(event_skip), "LIST", "events: none for these reasons, comma-separated, or 'benign' (sockets closing, old duplicates, frames for another host, ...); they are still counted, and do not use up --event-rate", 0, 0 },
 	{ "ring-size", 0, ND_OPT_BYTES, OFF(ring_size), "BYTES", "events: kernel ring buffer (power of two, default 256K); overflow is counted", 4096, 1 << 30 },
 	{ "flows", 'f', ND_OPT_FLAG, OFF(flows), NULL, "also key drops and signals by 5-tuple (IPv4/IPv6, TCP/UDP, inside VXLAN/Geneve)", 0, 0 },
 	{ "no-tunnels", 0, ND_OPT_FLAG, OFF(no_tunnels), NULL, "do not look inside VXLAN/Geneve for the flow", 0, 0 },
@@ -253,8 +256,10 @@ static int parse_proto(const char *s, uint8_t *out)
 	return 0;
 }
 
-/* The comma-separated --reason list into values. Exit code or 0. */
-static int parse_reasons(const struct nd_reasons *rs, const char *list, uint32_t *out, size_t *n)
+/* The comma-separated list of option @opt (--reason, --event-skip) into
+ * values. Exit code or 0. */
+static int parse_reasons(const struct nd_reasons *rs, const char *opt, const char *list,
+			 uint32_t *out, size_t *n)
 {
 	char *copy = strdup(list), *save = NULL;
 	int ret = ND_EXIT_OK;
@@ -266,25 +271,38 @@ static int parse_reasons(const struct nd_reasons *rs, const char *list, uint32_t
 	}
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*n >= MAX_REASONS) {
-			fprintf(stderr, "netdx drops: --reason takes at most %d reasons\n", MAX_REASONS);
+			fprintf(stderr, "netdx drops: %s takes at most %d reasons\n", opt, MAX_REASONS);
 			ret = ND_EXIT_USAGE;
 			break;
 		}
 		if (nd_reasons_lookup(rs, tok, &out[*n]) < 0) {
-			fprintf(stderr, "netdx drops: --reason %s: this kernel has no such drop reason "
-				"(see 'netdx drops --list-reasons')\n", tok);
+			fprintf(stderr, "netdx drops: %s %s: this kernel has no such drop reason "
+				"(see 'netdx drops --list-reasons')\n", opt, tok);
 			ret = ND_EXIT_USAGE;
 			break;
 		}
 		(*n)++;
 	}
 	if (ret == ND_EXIT_OK && *n == 0) {
-		fprintf(stderr, "netdx drops: --reason wants a comma-separated list of reasons, "
-			"e.g. NETFILTER_DROP,NO_SOCKET\n");
+		fprintf(stderr, "netdx drops: %s wants a comma-separated list of reasons, "
+			"e.g. NETFILTER_DROP,NO_SOCKET\n", opt);
 		ret = ND_EXIT_USAGE;
 	}
 	free(copy);
 	return ret;
+}
+
+/* --event-skip: a list, or "benign" (those of trace/benign.h this kernel
+ * has). Exit code or 0. */
+static int parse_ev_skip(const struct nd_reasons *rs, const char *list, uint32_t *out, size_t *n)
+{
+	if (strcmp(list, "benign") != 0)
+		return parse_reasons(rs, "--event-skip", list, out, n);
+	*n = 0;
+	for (const char *const *b = nd_benign_reasons(); *b && *n < MAX_REASONS; b++)
+		if (nd_reasons_lookup(rs, *b, &out[*n]) == 0)
+			(*n)++;
+	return ND_EXIT_OK;
 }
 
 static void list_reasons(const struct nd_reasons *rs)
@@ -389,8 +407,10 @@ static int configure(struct drops_cfg *cfg, struct run *r, struct nd_bpf_cfg *bc
 			(unsigned long long)cfg->ring_size);
 		return ND_EXIT_USAGE;
 	}
-	if ((cfg->event_rate != 100 || cfg->ring_size != 256 * 1024) && !cfg->events) {
-		fprintf(stderr, "netdx drops: --event-rate and --ring-size apply to --events only\n");
+	if ((cfg->event_rate != 100 || cfg->ring_size != 256 * 1024 || cfg->event_skip) &&
+	    !cfg->events) {
+		fprintf(stderr, "netdx drops: --event-rate, --event-skip and --ring-size apply to "
+			"--events only\n");
 		return ND_EXIT_USAGE;
 	}
 	if (cfg->max_flows && !cfg->flows) {
@@ -417,10 +437,16 @@ static int configure(struct drops_cfg *cfg, struct run *r, struct nd_bpf_cfg *bc
 	}
 	bc->port = (uint16_t)cfg->port;
 	if (cfg->reason) {
-		rc = parse_reasons(r->reasons, cfg->reason, reasons, &bc->nreasons);
+		rc = parse_reasons(r->reasons, "--reason", cfg->reason, reasons, &bc->nreasons);
 		if (rc)
 			return rc;
 		bc->reasons = reasons;
+	}
+	if (cfg->event_skip) {
+		rc = parse_ev_skip(r->reasons, cfg->event_skip, reasons + MAX_REASONS, &bc->nev_skip);
+		if (rc)
+			return rc;
+		bc->ev_skip = reasons + MAX_REASONS;
 	}
 	if (cfg->netns) {
 		rc = nd_names_netns_arg(cfg->netns, &bc->netns);
@@ -491,7 +517,7 @@ int cmd_drops_main(int argc, char **argv)
 	struct nd_bpf_cfg bc = { 0 };
 	struct nd_drops_summary sum = { 0 };
 	struct nd_drops_filters flt;
-	uint32_t reasons[MAX_REASONS];
+	uint32_t reasons[2 * MAX_REASONS];     /* --reason, then --event-skip */
 	char err[ND_BPF_ERRLEN];
 	struct sigaction sa;
 	struct run r;

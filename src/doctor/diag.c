@@ -3,6 +3,7 @@
  * diag: the rules of diag.h over the model of dx.h. Pure: no I/O.
  */
 #include "doctor/diag.h"
+#include "trace/benign.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -632,17 +633,7 @@ static enum nd_dx_sev stall_sev(const struct ssum *s)
  * another host. */
 static bool benign_reason(const char *r)
 {
-	static const char *const benign[] = {
-		"QUEUE_PURGE", "SOCKET_CLOSE", "SOCKET_DESTROYED", "TCP_OLD_DATA",
-		"TCP_OLD_SEQUENCE", "TCP_OLD_ACK", "TCP_TOO_OLD_ACK", "TCP_CLOSE", "OTHERHOST",
-		"TCP_INVALID_SEQUENCE", "TCP_ACK_UNSENT_DATA", "DUP_FRAG", "SKB_CONSUMED",
-		"PKT_TOO_SMALL", "TCP_RFC7323_PAWS", "TCP_RESET", NULL
-	};
-
-	for (int i = 0; benign[i]; i++)
-		if (!strcmp(r, benign[i]))
-			return true;
-	return false;
+	return nd_reason_benign(r);
 }
 
 static bool rcvbuf_reason(const char *r)

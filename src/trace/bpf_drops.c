@@ -178,6 +178,7 @@ static int open_skel(struct nd_bpf *b, const struct nd_bpf_cfg *cfg, bool btf, c
 	s->rodata->cfg_flows = cfg->flows;
 	s->rodata->cfg_events = cfg->on_event != NULL;
 	s->rodata->cfg_reasons = cfg->nreasons > 0;
+	s->rodata->cfg_ev_skip = cfg->on_event && cfg->nev_skip > 0;
 	s->rodata->cfg_tunnels = cfg->tunnels;
 	s->rodata->cfg_proto = cfg->proto;
 	s->rodata->cfg_port = cfg->port;
@@ -268,19 +269,32 @@ static int attach(struct nd_bpf *b, char *err)
 	return 0;
 }
 
-static int fill_reasons(struct nd_bpf *b, const struct nd_bpf_cfg *cfg, char *err)
+/* The reason sets: --reason (which drops count) and --event-skip (which
+ * send no event). */
+static int fill_set(struct bpf_map *map, const uint32_t *v, size_t n, const char *what, char *err)
 {
 	__u8 one = 1;
 
-	for (size_t i = 0; i < cfg->nreasons; i++) {
-		int rc = bpf_map__update_elem(b->skel->maps.reason_set, &cfg->reasons[i],
-					      sizeof(cfg->reasons[i]), &one, sizeof(one), BPF_ANY);
+	for (size_t i = 0; i < n; i++) {
+		int rc = bpf_map__update_elem(map, &v[i], sizeof(v[i]), &one, sizeof(one), BPF_ANY);
+
 		if (rc) {
-			snprintf(err, ND_BPF_ERRLEN, "cannot set the reason filter: %s", strerror(-rc));
+			snprintf(err, ND_BPF_ERRLEN, "cannot set the %s: %s", what, strerror(-rc));
 			return rc;
 		}
 	}
 	return 0;
+}
+
+static int fill_reasons(struct nd_bpf *b, const struct nd_bpf_cfg *cfg, char *err)
+{
+	int rc = fill_set(b->skel->maps.reason_set, cfg->reasons, cfg->nreasons, "reason filter",
+			  err);
+
+	if (!rc && cfg->on_event)
+		rc = fill_set(b->skel->maps.ev_skip_set, cfg->ev_skip, cfg->nev_skip,
+			      "reasons without events", err);
+	return rc;
 }
 
 static int ring_cb(void *ctx, void *data, size_t size)

@@ -47,6 +47,8 @@ struct nd_bpf_cfg {
 	uint8_t host[16];
 	const uint32_t *reasons;        /* only these reasons (NULL: all) */
 	size_t nreasons;
+	const uint32_t *ev_skip;        /* events: none for these reasons (still counted) */
+	size_t nev_skip;
 	uint32_t max_keys;      /* cap of the place maps (drops, sigs) */
 	uint32_t max_flows;     /* cap of the flow maps (flows, sig_flows) with flows on */
 	nd_bpf_event_fn on_event;       /* non-NULL: event stream on */

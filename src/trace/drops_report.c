@@ -632,6 +632,7 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	nd_json_u64(j, "events_sent", s->st[ND_ST_EV_SENT]);
 	nd_json_u64(j, "events_suppressed", s->st[ND_ST_EV_SUPPRESSED]);
 	nd_json_u64(j, "events_ring_full", s->st[ND_ST_EV_RING_FULL]);
+	nd_json_u64(j, "events_skipped", s->st[ND_ST_EV_SKIPPED]);
 	nd_json_u64(j, "events_written", w->events_written);
 	nd_json_u64(j, "missed_runs", s->missed);
 	nd_json_u64(j, "drop_keys", s->drop_keys);
@@ -684,8 +685,8 @@ void nd_dw_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 			st[ND_ST_SIG_FLOW_MAP_FULL]);
 	if (s->events)
 		fprintf(w->f, "; events: %" PRIu64 " sent, %" PRIu64 " suppressed by the rate limit, %" PRIu64
-			" lost (ring buffer full)", st[ND_ST_EV_SENT], st[ND_ST_EV_SUPPRESSED],
-			st[ND_ST_EV_RING_FULL]);
+			" lost (ring buffer full), %" PRIu64 " skipped (--event-skip)", st[ND_ST_EV_SENT],
+			st[ND_ST_EV_SUPPRESSED], st[ND_ST_EV_RING_FULL], st[ND_ST_EV_SKIPPED]);
 	fprintf(w->f, "; %" PRIu64 " program runs skipped by the kernel\n", s->missed);
 	if (w->flows && (st[ND_ST_DROP_FLOW_MAP_FULL] || st[ND_ST_SIG_FLOW_MAP_FULL]))
 		fprintf(w->f, "note: the flow table was full: %" PRIu64 " drops and %" PRIu64

@@ -104,7 +104,8 @@ check "nothing left attached after the refusals" wait_detached
 bad=0
 for args in "--interval abc" "--port 70000" "--proto xyz" "--host not-an-address" "--bogus" \
 	"--reason NO_SUCH_REASON" "--attach kprobe" "--ring-size 5000 --events" "extra-arg" \
-	"--event-rate 5" "--max-flows 64" "--flows --max-flows 8"; do
+	"--event-rate 5" "--max-flows 64" "--flows --max-flows 8" "--event-skip benign" \
+	"--events --event-skip NO_SUCH_REASON"; do
 	# shellcheck disable=SC2086
 	"$NETDX" drops $args -d 1 >/dev/null 2>"$tmp/u.err"
 	rc=$?
@@ -123,6 +124,7 @@ check "no such namespace / device: exit 1, naming the option" named
 "$NETDX" drops --help >"$tmp/help.out"
 help_ok() {
 	grep -q -- '--event-rate' "$tmp/help.out" && grep -q -- '--max-flows' "$tmp/help.out" &&
+		grep -q -- '--event-skip' "$tmp/help.out" &&
 		grep -q '^examples:' "$tmp/help.out"
 }
 check "--help: exit 0, every option and examples" help_ok

@@ -11,14 +11,16 @@
 # per-interval deltas must add up to the total; and --max-keys 16 --flows
 # with 30 more flows (ports 40300..40329), whose flow table overflows: what
 # did not fit is counted as "flows map full", and nothing is lost from the
-# place's total.
+# place's total. Two more with events: --event-skip NO_SOCKET sends none
+# for these drops (counted as skipped, still counted at their place), and
+# --event-skip benign (NO_SOCKET is not benign) sends them all.
 set -u
 # shellcheck source=tests/drops/drops_lib.sh
 source "$(dirname "$0")/drops_lib.sh"
 dl_init "${1:-}" dud
 ns2_up 10.62.0.1 10.62.0.2
 tmp=$TMP
-echo "1..11"
+echo "1..13"
 inob=$(ns_inode "$NS_B")
 
 dl_start "$tmp/flows.json" --flows || { notok "netdx drops starts"; exit 1; }
@@ -29,6 +31,10 @@ dl_start "$tmp/live.json" --interval 0.2 --flows --netns "$NS_B" --port 9200 || 
 p_live=$DL_PID
 dl_start "$tmp/full.json" --max-keys 16 --flows --netns "$NS_B" --reason NO_SOCKET || exit 1
 p_full=$DL_PID
+dl_start "$tmp/skip.json" --events --event-rate 0 --event-skip NO_SOCKET --netns "$NS_B" --port 9200 || exit 1
+p_skip=$DL_PID
+dl_start "$tmp/benign.json" --events --event-rate 0 --event-skip benign --netns "$NS_B" --port 9200 || exit 1
+p_benign=$DL_PID
 sent=$(udp_send "$NS_A" 10.62.0.1 40200 10.62.0.2 9200 37)
 for ((i = 0; i < 30; i++)); do
 	udp_send "$NS_A" 10.62.0.1 $((40300 + i)) 10.62.0.2 9201 2 >/dev/null &
@@ -40,6 +46,8 @@ dl_stop "$p_flows"; rc1=$DL_RC
 dl_stop "$p_ev"; rc2=$DL_RC
 dl_stop "$p_live"
 dl_stop "$p_full"
+dl_stop "$p_skip"
+dl_stop "$p_benign"
 
 check "37 datagrams sent, both runs exit 0 with valid NDJSON" test "$sent" = 37 -a "$rc1" = 0 -a \
 	"$rc2" = 0 -a "$(ndq "$tmp/flows.json" validate)" = ok -a "$(ndq "$tmp/ev.json" validate)" = ok
@@ -76,3 +84,12 @@ check "--max-keys 16: the flow table is full at $keys keys, $full drops counted 
 	test "$keys" = 16 -a "$full" -gt 0
 check "flows map full + by flow = every drop sent = the place's total ($full + $fcnt = $cnt = $place = 37 + 60)" \
 	test $((full + fcnt)) = 97 -a "$cnt" = 97 -a "$place" = 97
+sk=$(ndq "$tmp/skip.json" field events_skipped type=summary)
+skw=$(ndq "$tmp/skip.json" count type=event kind=drop)
+skp=$(ndq "$tmp/skip.json" sum packets type=place reason=NO_SOCKET netns="$inob")
+check "--event-skip NO_SOCKET: no event, $sk skipped, the place still counts them ($skw events, $skp counted; 37)" \
+	test "$skw" = 0 -a "$sk" = 37 -a "$skp" = 37
+bw=$(ndq "$tmp/benign.json" count type=event kind=drop reason=NO_SOCKET)
+bs=$(ndq "$tmp/benign.json" field events_skipped type=summary)
+check "--event-skip benign: NO_SOCKET is no benign reason: all 37 events ($bw), none skipped ($bs)" \
+	test "$bw" = 37 -a "$bs" = 0
