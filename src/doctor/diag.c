@@ -903,6 +903,7 @@ static void rule_listen(struct ctx *x)
  * rule explained yet; with @consume they are marked. */
 struct dsum {
 	uint64_t flows, payload, retrans, fast, rto;
+	uint64_t fdrops;        /* with a place: drops there on these flows */
 	double transfer_s, net_s;
 	size_t top;             /* the flow that moved most */
 	int top_dir;
@@ -917,7 +918,10 @@ static bool bulk(const struct nd_dx_conn *c, int k)
 	return c->txn_n < 10 || c->d[k].payload / c->txn_n >= ND_DX_BIG_BYTES;
 }
 
-static struct dsum net_limited(struct ctx *x, bool with_loss, bool consume)
+/* ... and with @pf only the directions whose connection lost packets at
+ * that place (the join per connection; their drops summed in fdrops). */
+static struct dsum net_limited_at(struct ctx *x, bool with_loss, const struct pfilt *pf,
+				  bool consume)
 {
 	const struct nd_dx_input *in = x->in;
 	struct dsum s;
@@ -925,6 +929,10 @@ static struct dsum net_limited(struct ctx *x, bool with_loss, bool consume)
 
 	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < in->nconn; i++) {
+		uint64_t fd = pf ? conn_drops(x, &in->conn[i], pf) : 0;
+
+		if (pf && !fd)
+			continue;
 		for (int k = 0; k < 2; k++) {
 			const struct nd_dx_dir *d = &in->conn[i].d[k];
 
@@ -932,6 +940,8 @@ static struct dsum net_limited(struct ctx *x, bool with_loss, bool consume)
 			    !d->has_lim || !bulk(&in->conn[i], k) ||
 			    (with_loss ? !d->retrans || d->lim[2] < 0.5 : d->verdict != ND_DX_V_NETWORK))
 				continue;
+			s.fdrops += fd;
+			fd = 0;         /* a connection's drops once, whichever direction */
 			s.flows++;
 			s.payload += d->payload;
 			s.retrans += d->retrans;
@@ -949,6 +959,11 @@ static struct dsum net_limited(struct ctx *x, bool with_loss, bool consume)
 		}
 	}
 	return s;
+}
+
+static struct dsum net_limited(struct ctx *x, bool with_loss, bool consume)
+{
+	return net_limited_at(x, with_loss, NULL, consume);
 }
 
 static void flow_text(const struct nd_dx_conn *c, int k, char *buf, size_t len)
@@ -987,7 +1002,7 @@ static void rule_qdisc(struct ctx *x)
 		struct dsum nl;
 		struct ssum rto;
 		struct pfilt pf = { NULL, NULL, NULL, true };
-		bool joined;
+		bool joined, nl_joined;
 		char a[32], b[32], fl[2 * ND_DX_EP + 4];
 
 		if (strcmp(c->source, "qdisc") || strcmp(c->name, "drops") || c->delta <= 0 ||
@@ -1005,17 +1020,22 @@ static void rule_qdisc(struct ctx *x)
 		}
 		over = ctr_sum(in, c->netns, "qdisc", "overlimits", c->dev);
 		rsns = ctr_top(in, "snmp", "Tcp.RetransSegs", &rs);
-		nl = net_limited(x, true, false);
-		/* by flow: the connections that lost packets in this qdisc */
+		/* by flow: the connections that lost packets in this qdisc; when
+		 * the flows were all kept and none of its drops is on a transfer,
+		 * the transfers' losses were elsewhere */
 		pf.netns = c->netns;
 		pf.dev = c->dev;
+		nl = net_limited_at(x, true, &pf, false);
+		nl_joined = nl.flows > 0;
+		if (!nl_joined && !(by_flow(x) && qd && !flows_lost(in)))
+			nl = net_limited(x, true, false);
 		rto = stalls_at(x, ND_DX_C_RTO, NULL, &pf, false);
 		joined = rto.n > 0;
 		if (!joined)
 			rto = stalls(x, ND_DX_C_RTO, NULL, false);
 		if (nl.flows) {
 			begin(&f, ND_DX_M_NETWORK_BOTTLENECK, ND_DX_P_QDISC);
-			nl = net_limited(x, true, true);
+			nl = net_limited_at(x, true, nl_joined ? &pf : NULL, true);
 		} else if (joined || (!(by_flow(x) && qd && !flows_lost(in)) &&
 				      amounts_agree(rto.retries ? rto.retries : rto.n, (uint64_t)c->delta))) {
 			begin(&f, ND_DX_M_RTO_STALLS, ND_DX_P_QDISC);
@@ -1041,6 +1061,12 @@ static void rule_qdisc(struct ctx *x)
 			   (unsigned long long)qd, c->dev, c->netns, *loc ? loc : "-");
 			if (f.mech == ND_DX_M_RTO_STALLS)
 				flow_ev(x, &f, &rto, "that stalled");
+			if (f.mech == ND_DX_M_NETWORK_BOTTLENECK && nl_joined) {
+				cat(f.ev[f.nev - 1].text, ND_DX_TEXT, "; %llu of them on the %llu "
+				    "network-limited transfer%s", (unsigned long long)nl.fdrops,
+				    (unsigned long long)nl.flows, nl.flows == 1 ? "" : "s");
+				ev2(&f, "on_limited_flows", (double)nl.fdrops);
+			}
 			nd_dx_copy(f.place.reason, sizeof(f.place.reason), qd ? "QDISC_DROP" : "");
 			nd_dx_copy(f.place.location, sizeof(f.place.location), loc);
 		}

@@ -640,6 +640,52 @@ static void test_flow_join_conntrack(void)
 	nd_dx_input_free(in);
 }
 
+/* The qdisc by flow: two bulk transfers network-limited with losses; the
+ * qdisc's drops were on transfer A only, so the bottleneck finding counts A
+ * (and says its drops were on it); B lost its packets elsewhere and is left
+ * for the rule of network-limited flows without a drop place. With the
+ * drops on neither, the qdisc is only packet drops. */
+static void test_flow_join_qdisc(void)
+{
+	for (int neither = 0; neither < 2; neither++) {
+		struct nd_dx_input *in = input(true, false, true);
+		char l[640];
+
+		nd_dx_drops_line(in, "{\"type\":\"meta\",\"flows\":true}");
+		conn(in, "10.81.1.1:5000", "10.81.2.2:7250", 24000000, "network-limited", 0.02, 0, 0.98,
+		     60, "");
+		conn(in, "10.81.1.1:5001", "10.81.2.2:7250", 24000000, "network-limited", 0.02, 0, 0.98,
+		     40, "");
+		ctr_dev(in, "r", "qdisc", "rs0", "drops", 60);
+		ctr(in, "c", "snmp", "Tcp.RetransSegs", 100);
+		place(in, "QDISC_DROP", "__dev_queue_xmit+0xd01", "rs0", "r", true, 60);
+		snprintf(l, sizeof(l), "{\"type\":\"drop\",\"reason\":\"QDISC_DROP\",\"dev\":\"rs0\","
+			 "\"netns\":1,\"netns_name\":\"r\",\"qdisc\":true,\"flow\":{\"src\":\"%s\","
+			 "\"dst\":\"10.81.2.2:7250\"},\"packets\":60}",
+			 neither ? "10.81.1.9:6000" : "10.81.1.1:5000");
+		ND_CHECK_EQ(nd_dx_drops_line(in, l), 0);
+		nd_dx_drops_line(in, "{\"type\":\"summary\",\"attach\":\"tp_btf\",\"drops\":60}");
+
+		struct nd_dx_diag *d = diagnose(in);
+		const struct nd_dx_finding *q = NULL;
+
+		for (size_t i = 0; i < d->n; i++)
+			if (d->f[i].place.kind == ND_DX_P_QDISC)
+				q = &d->f[i];
+		ND_CHECK(q != NULL);
+		if (q && !neither) {
+			ND_CHECK_EQ(q->mech, ND_DX_M_NETWORK_BOTTLENECK);
+			ND_CHECK_EQ(num(q, ND_DX_SRC_TCP, "flows"), 1);
+			ND_CHECK_EQ(num(q, ND_DX_SRC_TCP, "retrans"), 60);
+			ND_CHECK_EQ(num(q, ND_DX_SRC_DROPS, "on_limited_flows"), 60);
+		} else if (q) {
+			ND_CHECK_EQ(q->mech, ND_DX_M_PACKET_DROPS);
+		}
+		free(d);
+		nd_dx_input_free(in);
+	}
+}
+
 /* The timing join (drops --events): a stall counts when a drop of its own
  * connection at the place happened while it lasted. Connection A's stalls
  * start at 0, 1, 2, 3 s and last 0.21 s; drops at 0.05, 1.10 and 3.20 s fall
@@ -722,6 +768,7 @@ int main(void)
 	ND_RUN(test_flow_join_picks_the_place);
 	ND_RUN(test_flow_join_rules_out);
 	ND_RUN(test_flow_join_conntrack);
+	ND_RUN(test_flow_join_qdisc);
 	ND_RUN(test_timing_join);
 	ND_RUN(test_names);
 	return nd_test_done();

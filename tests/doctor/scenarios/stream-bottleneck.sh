@@ -32,7 +32,7 @@ injected=$((t1 - t0))
 dx_truth "tbf on $DX_VRS in $DX_R dropped $injected packets (tc -s qdisc)"
 dx_checks
 
-dx_plan 10
+dx_plan 11
 dx_runs_ok
 dx_is "top finding: the mechanism" "$(dx_q finding[1].mechanism)" network-bottleneck
 dx_is "top finding: warning" "$(dx_q finding[1].severity)" warning
@@ -43,6 +43,8 @@ dx_cmp "tcp, drops and counters agree" "$(dx_q finding[1].agree)" -eq 3
 dx_cmp "some loss was injected" "$injected" -gt 0
 dx_is "qdisc drops (counters) == tc's count" "$(dx_q finding[1].numbers.counters.qdisc_drops)" "$injected"
 dx_is "QDISC_DROP drops (eBPF) == tc's count" "$(dx_q finding[1].numbers.drops.drops)" "$injected"
+dx_is "all of them on the flow of the network-limited transfer (drops --flows x capture)" \
+	"$(dx_q finding[1].numbers.drops.on_limited_flows)" "$injected"
 dx_between "retransmissions in the capture ~ tc's count" "$(dx_q finding[1].numbers.tcp.retrans)" \
 	"$((injected * 8 / 10))" "$((injected * 12 / 10 + 2))"
 dx_from_same
