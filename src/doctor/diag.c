@@ -197,22 +197,19 @@ static int esort_cmp(const void *a, const void *b)
  * @n when none is. */
 static size_t flow_first(const void *const *rows, size_t n, const struct nd_dx_conn *c)
 {
-	const char *lo = c->client, *hi = c->server;
+	struct nd_dx_fkey k;
 	size_t a = 0, b = n;
 
-	if (strcmp(lo, hi) > 0) {
-		lo = c->server;
-		hi = c->client;
-	}
+	nd_dx_fkey_set(&k, c->client, c->server);
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (fkey_cmp(rows[m], lo, hi) < 0)
+		if (fkey_cmp(rows[m], k.lo, k.hi) < 0)
 			a = m + 1;
 		else
 			b = m;
 	}
-	return a < n && !fkey_cmp(rows[a], lo, hi) ? a : n;
+	return a < n && !fkey_cmp(rows[a], k.lo, k.hi) ? a : n;
 }
 
 /* Row @i shares the flow of row @first (rows from flow_first()). */
@@ -446,6 +443,12 @@ static const char *human(double v, const struct unit *u, char *buf, size_t len)
 		u++;
 	snprintf(buf, len, "%.*f %s", u->decimals, v / u->divisor, u->name);
 	return buf;
+}
+
+/* @v per second of @secs (of 1 s when no time was measured). */
+static double per_s(double v, double secs)
+{
+	return v / (secs > 0 ? secs : 1);
 }
 
 static const char *human_bytes(double b, char *buf, size_t len)
@@ -1079,16 +1082,16 @@ static void rule_qdisc(struct ctx *x)
 			   "%llu flow%s network-limited %.0f%% of %.1f s of transfer (%s), %llu segments "
 			   "resent (%llu fast, %llu after timeouts); largest %s",
 			   (unsigned long long)nl.flows, nl.flows > 1 ? "s" : "",
-			   100.0 * nl.net_s / (nl.transfer_s > 0 ? nl.transfer_s : 1), nl.transfer_s,
+			   per_s(100.0 * nl.net_s, nl.transfer_s), nl.transfer_s,
 			   human_bytes((double)nl.payload, a, sizeof(a)), (unsigned long long)nl.retrans,
 			   (unsigned long long)nl.fast, (unsigned long long)nl.rto, fl);
 			ev2(&f, "flows", (double)nl.flows);
 			set(f.symptom, sizeof(f.symptom),
 			    "bulk transfer at %s, held back by the network %.0f%% of the time, with "
 			    "%llu segments lost and resent",
-			    human_rate(8.0 * (double)nl.payload / (nl.transfer_s > 0 ? nl.transfer_s : 1),
+			    human_rate(per_s(8.0 * (double)nl.payload, nl.transfer_s),
 				       b, sizeof(b)),
-			    100.0 * nl.net_s / (nl.transfer_s > 0 ? nl.transfer_s : 1),
+			    per_s(100.0 * nl.net_s, nl.transfer_s),
 			    (unsigned long long)nl.retrans);
 			f.impact = nl.net_s;
 			set(f.next, sizeof(f.next),
@@ -1542,7 +1545,7 @@ static void rule_receiver(struct ctx *x)
 	   "%s: receiver-limited %.0f%% of %.2f s of transfer (%s at %s); the receiver's window "
 	   "at most %s, %u zero windows%s",
 	   fl, 100.0 * d->lim[1], d->transfer_s, human_bytes((double)d->payload, a, sizeof(a)),
-	   human_rate(8.0 * (double)d->payload / (d->transfer_s > 0 ? d->transfer_s : 1), r, sizeof(r)),
+	   human_rate(per_s(8.0 * (double)d->payload, d->transfer_s), r, sizeof(r)),
 	   c->d[!k].win_max ? human_bytes(c->d[!k].win_max, w, sizeof(w)) : "?",
 	   c->d[!k].zero_window, count > 1 ? "; more flows like it" : "");
 	ev2(&f, "window_max", (double)c->d[!k].win_max);
@@ -1612,11 +1615,11 @@ static void rule_network_left(struct ctx *x)
 	begin(&f, ND_DX_M_NETWORK_BOTTLENECK, ND_DX_P_PATH);
 	nd_dx_copy(f.place.flow, sizeof(f.place.flow), fl);
 	set(f.place.text, sizeof(f.place.text), "the path of %s (no queue drops found on this host)", fl);
-	human_rate(8.0 * (double)nl.payload / (nl.transfer_s > 0 ? nl.transfer_s : 1), r, sizeof(r));
+	human_rate(per_s(8.0 * (double)nl.payload, nl.transfer_s), r, sizeof(r));
 	ev(&f, ND_DX_SRC_TCP, true, "retrans", (double)nl.retrans,
 	   "%llu flow%s network-limited %.0f%% of %.1f s of transfer (%s at %s), %llu segments resent",
 	   (unsigned long long)nl.flows, nl.flows > 1 ? "s" : "",
-	   100.0 * nl.net_s / (nl.transfer_s > 0 ? nl.transfer_s : 1), nl.transfer_s,
+	   per_s(100.0 * nl.net_s, nl.transfer_s), nl.transfer_s,
 	   human_bytes((double)nl.payload, a, sizeof(a)), r, (unsigned long long)nl.retrans);
 	rsns = ctr_top(in, "snmp", "Tcp.RetransSegs", &rs);
 	if (nl.retrans) {
@@ -1680,7 +1683,7 @@ static void rule_sender(struct ctx *x)
 	fl = f.place.flow;
 	set(f.place.text, sizeof(f.place.text), "the application sending on %s (flow %s)",
 	    f.place.endpoint, fl);
-	human_rate(8.0 * (double)d->payload / (d->transfer_s > 0 ? d->transfer_s : 1), r, sizeof(r));
+	human_rate(per_s(8.0 * (double)d->payload, d->transfer_s), r, sizeof(r));
 	ev(&f, ND_DX_SRC_TCP, true, "sender_share", d->lim[0],
 	   "%s: sender-limited %.0f%% of %.2f s (%s at %s): nothing more to send%s",
 	   fl, 100.0 * d->lim[0], d->transfer_s, human_bytes((double)d->payload, a, sizeof(a)), r,

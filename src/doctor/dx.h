@@ -328,4 +328,8 @@ void *nd_dx_push(void **arr, size_t *n, size_t *alloc, size_t size, size_t cap, 
 /* nd_dx_copy - strncpy that always terminates; NULL copies "". */
 void nd_dx_copy(char *dst, size_t len, const char *src);
 
+/* nd_dx_fkey_set - the key of the flow between endpoints @a and @b, in
+ * either order ("ip:port" strings as netdx tcp and drops write them). */
+void nd_dx_fkey_set(struct nd_dx_fkey *k, const char *a, const char *b);
+
 #endif

@@ -347,8 +347,7 @@ static int drops_place(struct nd_dx_input *in, struct json_object *o)
 	return 0;
 }
 
-/* The two endpoints of a flow in canonical order (the smaller first). */
-static void canon(const char *a, const char *b, struct nd_dx_fkey *k)
+void nd_dx_fkey_set(struct nd_dx_fkey *k, const char *a, const char *b)
 {
 	if (strcmp(a, b) > 0) {
 		const char *t = a;
@@ -396,7 +395,7 @@ static int drops_event(struct nd_dx_input *in, struct json_object *o)
 		return in->ndropev < ND_DX_DROPEV_MAX ? -ENOMEM : 0;
 	e->ts = jdbl(o, "ts");
 	e->place = (uint32_t)(pl - in->evplace);
-	canon(a, b, &e->key);
+	nd_dx_fkey_set(&e->key, a, b);
 	return 0;
 }
 
@@ -414,7 +413,7 @@ static int drops_flow(struct nd_dx_input *in, struct json_object *o)
 	d = PUSH(in, fdrop, ND_DX_FDROP_MAX);
 	if (!d)
 		return in->nfdrop < ND_DX_FDROP_MAX ? -ENOMEM : 0;
-	canon(a, b, &d->key);
+	nd_dx_fkey_set(&d->key, a, b);
 	nd_dx_copy(d->reason, sizeof(d->reason), jstr(o, "reason"));
 	nd_dx_copy(d->dev, sizeof(d->dev), jstr(o, "dev"));
 	drops_netns(in, o, d->netns, &ino);

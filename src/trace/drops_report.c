@@ -223,6 +223,13 @@ static struct nd_json *row_open(struct nd_drops_writer *w, const char *type, uin
 	return j;
 }
 
+/* Closes it and ends the line. */
+static void row_close(struct nd_json *j)
+{
+	nd_json_obj_close(j);
+	nd_json_endline(j);
+}
+
 static void json_drop_row(struct nd_drops_writer *w, const char *type, const struct nd_drop_row *r,
 			  uint64_t seq)
 {
@@ -238,8 +245,7 @@ static void json_drop_row(struct nd_drops_writer *w, const char *type, const str
 	json_u64_if(j, "retrans", r->has_flow && r->key.flow.l4proto == 6, r->retrans);
 	nd_json_double(j, "first_ts", wall_s(w, r->val.first_ns), 6);
 	nd_json_double(j, "last_ts", wall_s(w, r->val.last_ns), 6);
-	nd_json_obj_close(j);
-	nd_json_endline(j);
+	row_close(j);
 }
 
 static void json_sig_row(struct nd_drops_writer *w, const char *type, const struct nd_sig_row *r,
@@ -256,8 +262,7 @@ static void json_sig_row(struct nd_drops_writer *w, const char *type, const stru
 	if (seq)
 		nd_json_u64(j, "delta", r->delta);
 	nd_json_double(j, "last_ts", wall_s(w, r->val.last_ns), 6);
-	nd_json_obj_close(j);
-	nd_json_endline(j);
+	row_close(j);
 }
 
 /* ---- meta --------------------------------------------------------------------- */
@@ -278,8 +283,7 @@ void nd_dw_meta(struct nd_drops_writer *w, const char *version, const struct nd_
 		fflush(w->f);
 		return;
 	}
-	nd_json_obj_open(j, NULL);
-	nd_json_str(j, "type", "meta");
+	row_open(w, "meta", 0);
 	nd_json_u64(j, "schema", ND_DROPS_SCHEMA);
 	nd_json_str(j, "tool", "netdx");
 	nd_json_str(j, "version", version);
@@ -301,8 +305,7 @@ void nd_dw_meta(struct nd_drops_writer *w, const char *version, const struct nd_
 	json_u64_if(j, "port", flt->port, flt->port);
 	nd_json_str(j, "proto", flt->proto);
 	nd_json_obj_close(j);
-	nd_json_obj_close(j);
-	nd_json_endline(j);
+	row_close(j);
 	fflush(w->f);
 }
 
@@ -406,17 +409,14 @@ void nd_dw_interval(struct nd_drops_writer *w, const struct nd_agg *a, uint64_t 
 		const struct nd_drop_row *r = nd_agg_drops(a, &n);
 		const struct nd_sig_row *s;
 
-		nd_json_obj_open(j, NULL);
-		nd_json_str(j, "type", "interval");
-		nd_json_u64(j, "seq", seq);
+		row_open(w, "interval", seq);
 		nd_json_double(j, "elapsed", elapsed, 3);
 		nd_json_u64(j, "drops", t->drops);
 		nd_json_u64(j, "delta", t->drop_delta);
 		nd_json_u64(j, "drops_map_full", st[ND_ST_DROP_MAP_FULL]);
 		nd_json_u64(j, "flows_map_full", st[ND_ST_DROP_FLOW_MAP_FULL]);
 		nd_json_u64(j, "events_suppressed", st[ND_ST_EV_SUPPRESSED]);
-		nd_json_obj_close(j);
-		nd_json_endline(j);
+		row_close(j);
 		for (size_t i = 0; i < n && r[i].delta; i++)
 			json_drop_row(w, "drop_interval", &r[i], seq);
 		s = nd_agg_sigs(a, &n);
@@ -456,8 +456,7 @@ void nd_dw_event(struct nd_drops_writer *w, const struct nd_event *e)
 
 	w->events_written++;
 	if (w->json) {
-		nd_json_obj_open(j, NULL);
-		nd_json_str(j, "type", "event");
+		row_open(w, "event", 0);
 		nd_json_str(j, "kind", e->kind == ND_EV_DROP ? "drop" : "signal");
 		nd_json_double(j, "ts", ts, 6);
 		nd_json_u64(j, "cpu", e->cpu);
@@ -473,8 +472,7 @@ void nd_dw_event(struct nd_drops_writer *w, const struct nd_event *e)
 			nd_json_str(j, "netns_name", nd_names_netns(w->names, e->netns));
 			json_flow(w, &e->flow, 0, 0);
 		}
-		nd_json_obj_close(j);
-		nd_json_endline(j);
+		row_close(j);
 		return;
 	}
 	time_t sec = (time_t)ts;
@@ -570,8 +568,7 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 		json_drop_row(w, "drop", &r[i], 0);
 	p = nd_agg_places(a, &n);
 	for (size_t i = 0; i < n; i++) {
-		nd_json_obj_open(j, NULL);
-		nd_json_str(j, "type", "place");
+		row_open(w, "place", 0);
 		json_place(w, p[i].reason, p[i].location, p[i].ifindex, p[i].netns, p[i].ethertype,
 			   p[i].l4proto);
 		nd_json_u64(j, "packets", p[i].packets);
@@ -580,8 +577,7 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 		json_u64_if(j, "retrans_on_flows", w->flows, p[i].retrans);
 		nd_json_double(j, "first_ts", wall_s(w, p[i].first_ns), 6);
 		nd_json_double(j, "last_ts", wall_s(w, p[i].last_ns), 6);
-		nd_json_obj_close(j);
-		nd_json_endline(j);
+		row_close(j);
 	}
 	g = nd_agg_sigs(a, &n);
 	for (size_t i = 0; i < n; i++)
@@ -596,12 +592,10 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 		nd_json_u64(j, "count", sp[i].count);
 		json_flows_behind(w, sp[i].flows, sp[i].unattributed);
 		nd_json_double(j, "last_ts", wall_s(w, sp[i].last_ns), 6);
-		nd_json_obj_close(j);
-		nd_json_endline(j);
+		row_close(j);
 	}
 
-	nd_json_obj_open(j, NULL);
-	nd_json_str(j, "type", "summary");
+	row_open(w, "summary", 0);
 	nd_json_double(j, "seconds", s->seconds, 3);
 	nd_json_str(j, "ended_by", s->ended_by);
 	nd_json_str(j, "attach", s->info ? s->info->mode : NULL);
@@ -644,8 +638,7 @@ static void json_summary(struct nd_drops_writer *w, const struct nd_agg *a,
 	nd_json_u64(j, "ksyms_overflow", s->ksyms_overflow);
 	nd_json_u64(j, "names_overflow", s->names_overflow);
 	nd_json_bool(j, "kallsyms_hidden", s->kallsyms_hidden);
-	nd_json_obj_close(j);
-	nd_json_endline(j);
+	row_close(j);
 }
 
 void nd_dw_summary(struct nd_drops_writer *w, const struct nd_agg *a,

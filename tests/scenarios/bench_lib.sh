@@ -22,6 +22,9 @@
 #   bl_server_wait SECONDS
 #   check "description" command...; bl_py FILE 'python expr on d'
 
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait_lib.sh"
+
 BL_ID=$$
 BL_MAIN=$BASHPID                 # only this shell cleans up (not subshells)
 BL_NSC="ndx-b${BL_ID}-c"
@@ -41,26 +44,12 @@ n=0
 
 # ---------------------------------------------------------------- cleanup --
 bl_cleanup() {
-	local p ns i
 	trap - EXIT INT TERM
 	# a subshell that got a signal before it dropped the inherited traps
 	[[ $BASHPID == "$BL_MAIN" ]] || exit
-	for p in "${BL_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	# bounded wait (<= 3 s) for them, then KILL what is left
-	for ((i = 0; i < 30; i++)); do
-		local alive=0
-		for p in "${BL_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in "${BL_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	stop_pids "${BL_PIDS[@]}"
 	if ((BL_NS_MADE)); then
-		for ns in "$BL_NSC" "$BL_NSS"; do
-			# anything still running inside our own namespaces was started by us
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-			ip netns del "$ns" 2>/dev/null
-		done
+		ns_purge "$BL_NSC" "$BL_NSS"
 		# the veth pair goes with its namespaces; make sure
 		ip link del "$BL_VC" 2>/dev/null
 		ip link del "$BL_VS" 2>/dev/null

@@ -8,6 +8,8 @@
 # The experiment removes what it creates; so does this script, on exit,
 # failure, SIGINT and SIGTERM.
 set -u
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "$0")/wait_lib.sh"
 
 NETDX=${1:-}
 if [[ -z "$NETDX" || ! -x "$NETDX" ]]; then
@@ -26,7 +28,6 @@ NAME=${NAME:0:8}
 TMP=$(mktemp -d /tmp/ndx-emu-smoke.XXXXXX)
 XPID=""
 cleanup() {
-	local p ns
 	trap - EXIT INT TERM
 	if [[ -n $XPID ]]; then   # the experiment cleans up after itself on TERM
 		kill -TERM "$XPID" 2>/dev/null
@@ -35,12 +36,7 @@ cleanup() {
 		wait "$XPID" 2>/dev/null
 	fi
 	timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-	for ns in "$NAME-snd" "$NAME-mid" "$NAME-rcv"; do
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
+	ns_purge "$NAME-snd" "$NAME-mid" "$NAME-rcv"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

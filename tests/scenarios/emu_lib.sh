@@ -29,17 +29,12 @@ emu_say() {
 }
 
 emu_cleanup() {
-	local p ns
+	local p
 	trap - EXIT INT TERM
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-	for ns in "$NAME-snd" "$NAME-mid" "$NAME-rcv"; do   # in case topo down is what failed
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
+	ns_purge "$NAME-snd" "$NAME-mid" "$NAME-rcv"   # in case topo down is what failed
 	rm -rf "$TMP"
 }
 

@@ -19,6 +19,8 @@
 # it creates (namespaces, processes, temp files) is removed on exit,
 # failure, SIGINT and SIGTERM.
 set -u
+# shellcheck source=tests/scenarios/wait_lib.sh
+source "$(dirname "$0")/wait_lib.sh"
 
 bin=${1:-}
 if [[ -z "$bin" || ! -x "$bin" ]]; then
@@ -45,17 +47,12 @@ tmp=$(mktemp -d /tmp/ndx-emu-topo.XXXXXX)
 pids=()
 
 cleanup() {
-	local p ns
+	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	timeout 20 "$bin" emu topo down "$name" >/dev/null 2>&1 || true
 	# Belt and braces, in case the code under test is what failed.
-	for ns in "${nss[@]}"; do
-		if [[ -e /run/netns/$ns ]]; then
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-			ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-		fi
-	done
+	ns_purge "${nss[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -66,7 +66,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/wait_lib.sh"
 truth_diag() { sed 's/^/# /'; }
 
 truth_cleanup() {
-	local p ns
+	local p
 	trap - EXIT INT TERM
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	sleep 0.2
@@ -83,13 +83,7 @@ truth_cleanup() {
 	fi
 	if [[ -n ${NAME:-} ]]; then
 		timeout 20 "$NETDX" emu topo down "$NAME" >/dev/null 2>&1 || true
-		for ns in "$NAME-snd" "$NAME-mid" "$NAME-rcv" "$NAME-v6"; do
-			if [[ -e /run/netns/$ns ]]; then
-				# anything still running in a namespace of ours was started by us
-				for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-				ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"
-			fi
-		done
+		ns_purge "$NAME-snd" "$NAME-mid" "$NAME-rcv" "$NAME-v6"
 	fi
 	if [[ -n ${TMP:-} && -d $TMP ]]; then
 		if [[ -n ${TRUTH_KEEP:-} ]]; then

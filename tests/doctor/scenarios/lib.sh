@@ -90,27 +90,12 @@ dx_host_sysctl() {
 }
 
 dx_cleanup() {
-	local p ns i alive
 	trap - EXIT INT TERM
 	[[ $BASHPID == "$DX_MAIN" ]] || exit
 	dx_host_sysctl_restore
-	for p in "${DX_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for ((i = 0; i < 30; i++)); do
-		alive=0
-		for p in "${DX_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in "${DX_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	stop_pids "${DX_PIDS[@]}"
 	[[ -n $DX_EMU ]] && timeout 20 "$NETDX" emu topo down "$DX_EMU" >/dev/null 2>&1
-	if ((DX_NS_MADE)); then
-		for ns in "$DX_C" "$DX_R" "$DX_S"; do
-			[[ -e /run/netns/$ns ]] || continue
-			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-			ip netns del "$ns" 2>/dev/null
-		done
-	fi
+	((DX_NS_MADE)) && ns_purge "$DX_C" "$DX_R" "$DX_S"
 	[[ -n ${TMP:-} && -d $TMP && -z ${DX_KEEP:-} ]] && rm -rf "$TMP"
 	return 0
 }
